@@ -1,0 +1,24 @@
+package workflows
+
+// Phase is where a tenant migration stands. Its string is the value of the
+// MigrationPhase search attribute.
+type Phase string
+
+// Phases of a tenant migration, in order, then the rollback and failure ends.
+const (
+	PhasePending      Phase = "Pending"
+	PhasePrechecking  Phase = "Prechecking"
+	PhaseProvisioning Phase = "Provisioning"
+	PhaseCopying      Phase = "Copying"
+	PhaseIndexing     Phase = "Indexing"
+	PhaseCatchingUp   Phase = "CatchingUp"
+	PhaseVerifying    Phase = "Verifying"
+	PhaseFrozen       Phase = "Frozen"
+	PhaseFinalSync    Phase = "FinalSync"
+	PhaseDraining     Phase = "Draining"
+	PhaseSwitching    Phase = "Switching"
+	PhaseCompleted    Phase = "Completed"
+	PhaseRollingBack  Phase = "RollingBack"
+	PhaseRolledBack   Phase = "RolledBack"
+	PhaseFailed       Phase = "Failed"
+)
