@@ -87,6 +87,8 @@ Configuration comes from one YAML file (--config); see deploy/local/migrawave.ya
 		newSetupCmd(a),
 		newCatalogCmd(a),
 		newDemoCmd(a),
+		newCopyCmd(a),
+		newVerifyCmd(a),
 	)
 	// Unknown commands and bad flags get the same one-line error as everything else.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })

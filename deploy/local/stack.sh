@@ -163,6 +163,7 @@ rabbitmq_up() {
 		mark_started rabbitmq
 	fi
 	wait_for rabbitmq "$log" rabbitmq_status
+	rabbitmq_ready && return 0
 	{
 		rabbitmq-plugins enable --quiet rabbitmq_management
 		rabbitmqctl -q add_vhost legacy 2>/dev/null || true
@@ -174,13 +175,27 @@ rabbitmq_up() {
 	} >>"$log" 2>&1 || die "rabbitmq: creating vhosts legacy/platform failed; see $log"
 }
 
+# rabbitmq_ready asks the management API (fast) whether the user already has
+# both vhosts; each rabbitmqctl call costs seconds of Erlang start-up.
+rabbitmq_ready() {
+	local vh
+	for vh in legacy platform; do
+		curl -fsS -o /dev/null -u migrawave:migrawave "http://127.0.0.1:15672/api/permissions/$vh/migrawave" 2>/dev/null || return 1
+	done
+}
+
 rabbitmq_down() {
 	was_started rabbitmq || return 0
 	rabbitmqctl -q stop >/dev/null 2>&1 || true
 	rm -f "$RUN/rabbitmq.started"
 }
 
-rabbitmq_status() { port_open 5672 && rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; }
+rabbitmq_status() {
+	port_open 5672 || return 1
+	# The management API answers in milliseconds; before it is enabled, ask the node.
+	curl -fsS -o /dev/null -u migrawave:migrawave http://127.0.0.1:15672/api/overview 2>/dev/null ||
+		rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1
+}
 
 # --- Temporal dev server ---------------------------------------------------
 

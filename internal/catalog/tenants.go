@@ -33,10 +33,11 @@ type ImportResult struct {
 	Unchanged int `json:"unchanged"`
 }
 
-// Register adds tenants that are new and refreshes the size estimates and
-// hostname of those still in the source. A tenant that has moved keeps its
-// row as it is: its size now lives in the target. Rows whose values are
-// unchanged are not touched, so a second import changes nothing.
+// Register adds tenants that are new and refreshes the estimates and hostname
+// of those still in the source. A tenant that has moved keeps its row as it
+// is: its size now lives in the target. The size estimate comes from table
+// statistics that drift on their own, so it is refreshed only with a changed
+// row count or hostname; a second import of unchanged data changes nothing.
 func (c *Catalog) Register(ctx context.Context, regs []Registration) (ImportResult, error) {
 	var res ImportResult
 	for _, r := range regs {
@@ -54,7 +55,7 @@ func (c *Catalog) Register(ctx context.Context, regs []Registration) (ImportResu
 				SET hostname = excluded.hostname, size_bytes = excluded.size_bytes,
 				    row_estimate = excluded.row_estimate, version = t.version + 1, updated_at = now()
 				WHERE t.location = 'source'
-				  AND (t.hostname, t.size_bytes, t.row_estimate) IS DISTINCT FROM (excluded.hostname, excluded.size_bytes, excluded.row_estimate)
+				  AND (t.hostname, t.row_estimate) IS DISTINCT FROM (excluded.hostname, excluded.row_estimate)
 				RETURNING (xmax = 0)`, r.ID, r.Hostname, r.SizeBytes, r.RowEstimate).Scan(&inserted)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):

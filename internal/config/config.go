@@ -89,6 +89,9 @@ type Cluster struct {
 	MaxDatabases int      `yaml:"max_databases"`
 	MaxBytes     ByteSize `yaml:"max_bytes"`
 	Draining     bool     `yaml:"draining"`
+	// Owner is the application role that owns tenant databases; empty means
+	// the DSN's user.
+	Owner string `yaml:"owner"`
 }
 
 // Cloudflare configures the traffic switch.

@@ -26,6 +26,11 @@ func Open(ctx context.Context, dsn string) (*sql.DB, string, error) {
 	cfg.ParseTime = false
 	cfg.InterpolateParams = false
 	cfg.MultiStatements = false
+	// TIMESTAMP values come back in UTC, unambiguous across DST changes.
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("source: %w", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
 
 	"github.com/migrawave/migrawave/internal/config"
 )
@@ -40,7 +41,26 @@ func Config(t testing.TB) *config.Config {
 	if err != nil {
 		t.Fatalf("loading the local stack config: %v", err)
 	}
+	// Absolute, so that a copy written elsewhere by WriteConfig still finds it.
+	if f := cfg.Cloudflare.TokenFile; f != "" && !filepath.IsAbs(f) {
+		cfg.Cloudflare.TokenFile = filepath.Join(filepath.Dir(ConfigPath()), f)
+	}
 	return cfg
+}
+
+// WriteConfig writes cfg to a file in the test's temporary folder, for tests
+// that run the CLI with a configuration of their own.
+func WriteConfig(t testing.TB, cfg *config.Config) string {
+	t.Helper()
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "migrawave.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // Unavailable ends the test because a service is missing: a failure in CI,

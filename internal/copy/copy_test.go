@@ -1,0 +1,247 @@
+package copy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/migrawave/migrawave/internal/config"
+	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/transfer"
+	"github.com/migrawave/migrawave/internal/verify"
+)
+
+// An invoicing schema: lines are owned through invoices (no tenant column,
+// composite key), and notes through lines — two hops.
+var invoicingDDL = []string{
+	`CREATE TABLE invoices (id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, tenant_id varchar(64) NOT NULL,
+		number varchar(20) NOT NULL, KEY (tenant_id)) ENGINE=InnoDB`,
+	`CREATE TABLE invoice_lines (invoice_id int unsigned NOT NULL, position smallint unsigned NOT NULL, amount decimal(10,2) NOT NULL,
+		PRIMARY KEY (invoice_id, position), CONSTRAINT fk_lines_invoice FOREIGN KEY (invoice_id) REFERENCES invoices (id)) ENGINE=InnoDB`,
+	`CREATE TABLE line_notes (id int NOT NULL PRIMARY KEY, invoice_id int unsigned NOT NULL, position smallint unsigned NOT NULL, note text,
+		CONSTRAINT fk_notes_line FOREIGN KEY (invoice_id, position) REFERENCES invoice_lines (invoice_id, position)) ENGINE=InnoDB`,
+	`CREATE TABLE countries (code char(2) PRIMARY KEY, name varchar(50)) ENGINE=InnoDB`,
+}
+
+// seedInvoicing gives each tenant n invoices of 3 lines, each line a note.
+func seedInvoicing(f *fixture, tenants map[string]int) {
+	id := 0
+	var inv, lines, notes []string
+	for _, tenant := range []string{"acme", "globex", "initech"} {
+		for i := 0; i < tenants[tenant]; i++ {
+			id++
+			inv = append(inv, fmt.Sprintf("(%d, '%s', 'INV-%d')", id, tenant, id))
+			for p := 1; p <= 3; p++ {
+				lines = append(lines, fmt.Sprintf("(%d, %d, %d.%02d)", id, p, id, p))
+				notes = append(notes, fmt.Sprintf("(%d, %d, %d, 'note %d/%d')", id*10+p, id, p, id, p))
+			}
+		}
+	}
+	f.exec("INSERT INTO countries VALUES ('de', 'Germany'), ('fr', 'France')")
+	f.exec("INSERT INTO invoices VALUES " + strings.Join(inv, ","))
+	f.exec("INSERT INTO invoice_lines VALUES " + strings.Join(lines, ","))
+	f.exec("INSERT INTO line_notes VALUES " + strings.Join(notes, ","))
+}
+
+func newInvoicing(t *testing.T, tenants map[string]int) *fixture {
+	f := newFixture(t, invoicingDDL...)
+	f.cfg.Source.Tables["countries"] = config.Table{Global: true}
+	seedInvoicing(f, tenants)
+	return f
+}
+
+func TestOwnedAndCompositeKeyTablesCopyOnlyTheTenant(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 5, "globex": 7, "initech": 2})
+	tr := f.open("globex")
+	rep, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]string{"invoices": "7", "invoice_lines": "21", "line_notes": "21"} {
+		if got := queryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
+			t.Errorf("%s: %s rows, want globex's %s", table, got, want)
+		}
+	}
+	if got := queryText(t, tr, "SELECT count(*)::text FROM invoices WHERE tenant_id <> 'globex'"); got != "0" {
+		t.Errorf("%s invoices of other tenants copied", got)
+	}
+	if got := queryText(t, tr, "SELECT to_regclass('countries')::text"); got != "NULL" {
+		t.Error("the global table countries was copied per tenant")
+	}
+	if rep.Rows != 49 {
+		t.Errorf("report: %d rows, want 49", rep.Rows)
+	}
+	vr, err := tr.Verifier().Run(context.Background(), verify.Options{ChunkRows: 5})
+	if err != nil || !vr.Match {
+		t.Fatalf("verify: %+v, %v", vr, err)
+	}
+}
+
+func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 400, "globex": 10})
+	tr := f.open("acme")
+	ctx, cancel := context.WithCancel(context.Background())
+	chunks := 0
+	_, err := tr.Copier().Run(ctx, tcopy.Options{ChunkRows: 50, Parallelism: 1, Progress: func(p tcopy.Progress) {
+		chunks++
+		if chunks == 7 { // mid-table: the next chunk is in flight when the copy dies
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted copy returned %v", err)
+	}
+	if _, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 50}); !errors.Is(err, tcopy.ErrAlreadyCopied) {
+		t.Fatalf("a second copy without resume = %v; want ErrAlreadyCopied", err)
+	}
+	rep, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 50, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	for _, tt := range rep.Tables {
+		resumed = resumed || tt.Resumed
+	}
+	if !resumed {
+		t.Error("the report does not say the copy was resumed")
+	}
+	for table, want := range map[string]string{"invoices": "400", "invoice_lines": "1200", "line_notes": "1200"} {
+		if got := queryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
+			t.Errorf("%s: %s rows after resume, want %s", table, got, want)
+		}
+	}
+	vr, err := tr.Verifier().Run(context.Background(), verify.Options{})
+	if err != nil || !vr.Match {
+		t.Fatalf("verify after resume: %s, %v", vr.Summary(), err)
+	}
+}
+
+func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 30})
+	tr := f.open("acme")
+	if _, err := tr.Copier().Run(context.Background(), tcopy.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		`UPDATE invoice_lines SET amount = amount + 1 WHERE invoice_id = 4 AND position = 2`,
+		`DELETE FROM line_notes WHERE id = 73`,
+		`INSERT INTO line_notes VALUES (9999, 1, 1, 'not in the source')`,
+	} {
+		if _, err := tr.Target.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := tr.Verifier().Run(context.Background(), verify.Options{ChunkRows: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Match {
+		t.Fatal("verify says the tenant matches after three changes")
+	}
+	got := map[string]verify.TableResult{}
+	for _, tt := range rep.Tables {
+		got[tt.Table] = tt
+	}
+	if l := got["invoice_lines"]; l.Match || l.DifferentCount != 1 || strings.Join(l.Different, " ") != "(invoice_id=4, position=2)" {
+		t.Errorf("invoice_lines: %+v", l)
+	}
+	if n := got["line_notes"]; strings.Join(n.Missing, " ") != "(id=73)" || strings.Join(n.Extra, " ") != "(id=9999)" || n.DifferentCount != 0 {
+		t.Errorf("line_notes: %+v", n)
+	}
+	if !got["invoices"].Match {
+		t.Errorf("invoices: %+v", got["invoices"])
+	}
+}
+
+func TestBadInputIsOneClearErrorAndChangesNothing(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 3})
+	before := f.sourceChecksum()
+	open := func(tenant string, cfg *config.Config) error {
+		tr, err := transfer.Open(context.Background(), cfg, tenant, clusterName, true)
+		if err == nil {
+			tr.Close()
+		}
+		return err
+	}
+	cases := []struct {
+		name, tenant, want string
+		cfg                func() *config.Config
+	}{
+		{"unknown tenant", "nobody", `unknown tenant "nobody"`, nil},
+		{"SQL-looking tenant", "1; DROP TABLE invoices", `invalid tenant id "1; DROP TABLE invoices"`, nil},
+		{"unknown cluster", "acme", `unknown cluster "pg-c" (configured: pg-a, pg-b, pg-z)`, func() *config.Config {
+			c := *f.cfg
+			c.Clusters = append([]config.Cluster(nil), f.cfg.Clusters...)
+			c.Clusters[2].Name = "pg-z"
+			return &c
+		}},
+		{"unreachable cluster", "acme", "cluster pg-c: cannot reach 127.0.0.1:1", func() *config.Config {
+			c := *f.cfg
+			c.Clusters = append([]config.Cluster(nil), f.cfg.Clusters...)
+			c.Clusters[2].DSN = "postgres://postgres:secret@127.0.0.1:1/postgres"
+			return &c
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := f.cfg
+			if c.cfg != nil {
+				cfg = c.cfg()
+			}
+			err := open(c.tenant, cfg)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error = %v; want one line containing %q, no password", err, c.want)
+			}
+		})
+	}
+
+	if after := f.sourceChecksum(); after != before {
+		t.Errorf("the source changed:\n%s\n%s", before, after)
+	}
+
+	f.exec(`CREATE TABLE audit_trail (tenant_id varchar(64) NOT NULL, what text)`)
+	before = f.sourceChecksum()
+	err := open("acme", f.cfg)
+	if err == nil || !strings.Contains(err.Error(), "audit_trail have no primary key and no unique key") {
+		t.Fatalf("keyless table: %v", err)
+	}
+	f.cfg.Source.Tables["audit_trail"] = config.Table{Key: []string{"tenant_id", "what"}}
+	if err := open("acme", f.cfg); err != nil {
+		t.Fatalf("keyless table with a configured key: %v", err)
+	}
+
+	if after := f.sourceChecksum(); after != before {
+		t.Errorf("the source changed:\n%s\n%s", before, after)
+	}
+}
+
+func TestRowsThePostgresTargetCannotTakeNameTableAndKey(t *testing.T) {
+	f := newFixture(t,
+		`CREATE TABLE docs (id int PRIMARY KEY, tenant_id varchar(64) NOT NULL, title varchar(50), meta longtext) ENGINE=InnoDB`,
+		`CREATE TABLE big_ids (id bigint unsigned PRIMARY KEY, tenant_id varchar(64) NOT NULL) ENGINE=InnoDB`,
+	)
+	f.exec(`INSERT INTO docs VALUES (1, 'acme', 'fine', '{}'), (2, 'acme', CONCAT('bad', CHAR(0)), '{}')`)
+	tr := f.open("acme")
+	_, err := tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"docs"}})
+	var de *tcopy.DataError
+	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "NUL byte") {
+		t.Fatalf("NUL byte: %v", err)
+	}
+
+	f.exec(`UPDATE docs SET title = 'fixed', meta = '{"unterminated' WHERE id = 2`)
+	f.cfg.Source.Tables["docs"] = config.Table{Columns: map[string]config.Column{"meta": {Type: "jsonb"}}}
+	tr = f.open("acme")
+	_, err = tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"docs"}, Resume: true})
+	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "invalid JSON") {
+		t.Fatalf("invalid JSON: %v", err)
+	}
+
+	f.exec(`INSERT INTO big_ids VALUES (18446744073709551615, 'acme')`)
+	tr = f.open("acme")
+	_, err = tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"big_ids"}, Resume: true})
+	if !errors.As(err, &de) || de.Key != "(id=18446744073709551615)" || !strings.Contains(err.Error(), "does not fit PostgreSQL's bigint") {
+		t.Fatalf("unsigned key past 2^63-1: %v", err)
+	}
+}

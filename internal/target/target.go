@@ -1,0 +1,142 @@
+// Package target manages tenant databases on the PostgreSQL clusters:
+// naming, creating, connecting to and dropping them.
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/migrawave/migrawave/internal/config"
+)
+
+// DatabaseName is the tenant's database name from the template ({tenant}
+// replaced), lower case, with anything but letters, digits and _ replaced by _.
+func DatabaseName(template, tenant string) string {
+	raw := strings.ToLower(strings.ReplaceAll(template, "{tenant}", tenant))
+	var b strings.Builder
+	for _, r := range raw {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		name = "t_" + name
+	}
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
+}
+
+// Cluster is a connection to one cluster's maintenance database.
+type Cluster struct {
+	Name string
+	dsn  string
+	conn *pgx.Conn
+}
+
+// ConnectCluster connects to the cluster's maintenance database (its DSN).
+// Errors name the cluster, host and port, never the password.
+func ConnectCluster(ctx context.Context, cl config.Cluster) (*Cluster, error) {
+	cfg, err := pgx.ParseConfig(cl.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: the DSN is not valid", cl.Name)
+	}
+	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(dialCtx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: cannot reach %s:%d: %s", cl.Name, cfg.Host, cfg.Port, reason(err))
+	}
+	return &Cluster{Name: cl.Name, dsn: cl.DSN, conn: conn}, nil
+}
+
+// Close closes the connection.
+func (c *Cluster) Close(ctx context.Context) error { return c.conn.Close(ctx) }
+
+// Exists reports whether the database exists on the cluster.
+func (c *Cluster) Exists(ctx context.Context, database string) (bool, error) {
+	var ok bool
+	err := c.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, database).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	return ok, nil
+}
+
+// Create creates the database unless it exists. owner, if set, owns it.
+func (c *Cluster) Create(ctx context.Context, database, owner string) (created bool, err error) {
+	if exists, err := c.Exists(ctx, database); err != nil || exists {
+		return false, err
+	}
+	sql := "CREATE DATABASE " + pgx.Identifier{database}.Sanitize()
+	if owner != "" {
+		sql += " OWNER " + pgx.Identifier{owner}.Sanitize()
+	}
+	if _, err := c.conn.Exec(ctx, sql); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created concurrently
+			return false, nil
+		}
+		return false, fmt.Errorf("cluster %s: creating database %s: %w", c.Name, database, err)
+	}
+	return true, nil
+}
+
+// Drop drops the database if it exists, closing its connections.
+func (c *Cluster) Drop(ctx context.Context, database string) error {
+	if _, err := c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{database}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("cluster %s: dropping database %s: %w", c.Name, database, err)
+	}
+	return nil
+}
+
+// Open connects a pool to a tenant database on the cluster.
+func Open(ctx context.Context, cl config.Cluster, database string, maxConns int32) (*pgxpool.Pool, error) {
+	u, err := url.Parse(cl.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: the DSN is not valid", cl.Name)
+	}
+	u.Path = "/" + database
+	cfg, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: the DSN is not valid", cl.Name)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cl.Name, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cluster %s: cannot open database %s on %s:%d: %s", cl.Name, database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, reason(err))
+	}
+	return pool, nil
+}
+
+func reason(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Message
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,110 @@
+// Package transfer assembles what copying or verifying one tenant needs: the
+// source and its tenant layout, the target schema, and the tenant's database
+// on a cluster. The CLI and the Temporal activities both start here.
+package transfer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/migrawave/migrawave/internal/catalog"
+	"github.com/migrawave/migrawave/internal/config"
+	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/schema"
+	"github.com/migrawave/migrawave/internal/source"
+	"github.com/migrawave/migrawave/internal/target"
+	"github.com/migrawave/migrawave/internal/verify"
+)
+
+// Transfer is one tenant's source and target, open.
+type Transfer struct {
+	Tenant   string
+	Cluster  string
+	Database string
+	Source   *sql.DB
+	Layout   *source.Layout
+	Schema   *schema.Schema
+	Target   *pgxpool.Pool
+}
+
+// Open validates the tenant, reads the source schema and opens the tenant's
+// database on the cluster, creating it when create is set. Nothing is created
+// for a tenant id that is invalid or has no rows in the source.
+func Open(ctx context.Context, cfg *config.Config, tenant, cluster string, create bool) (*Transfer, error) {
+	if err := catalog.ValidateTenantID(tenant); err != nil {
+		return nil, err
+	}
+	cl, err := cfg.Cluster(cluster)
+	if err != nil {
+		return nil, err
+	}
+	db, _, err := source.Open(ctx, cfg.Source.DSN)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transfer{Tenant: tenant, Cluster: cluster, Source: db, Database: target.DatabaseName(cfg.Migration.DatabaseTemplate, tenant)}
+	if err := t.open(ctx, cfg, cl, create); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Transfer) open(ctx context.Context, cfg *config.Config, cl config.Cluster, create bool) error {
+	s, err := source.ReadSchema(ctx, t.Source)
+	if err != nil {
+		return err
+	}
+	if t.Layout, err = source.Plan(s, cfg.Source); err != nil {
+		return err
+	}
+	if t.Schema, err = schema.Convert(t.Layout); err != nil {
+		return err
+	}
+	exists, err := t.Layout.TenantExists(ctx, t.Source, t.Tenant)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("unknown tenant %q: no row of it in the source", t.Tenant)
+	}
+	clusterConn, err := target.ConnectCluster(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer clusterConn.Close(context.WithoutCancel(ctx))
+	if create {
+		if _, err := clusterConn.Create(ctx, t.Database, cl.Owner); err != nil {
+			return err
+		}
+	} else if ok, err := clusterConn.Exists(ctx, t.Database); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("tenant %s has no database %s on cluster %s: copy it first", t.Tenant, t.Database, cl.Name)
+	}
+	t.Target, err = target.Open(ctx, cl, t.Database, int32(cfg.Migration.CopyParallelism)+2)
+	return err
+}
+
+// Close releases both connections.
+func (t *Transfer) Close() {
+	if t.Target != nil {
+		t.Target.Close()
+	}
+	if t.Source != nil {
+		t.Source.Close()
+	}
+}
+
+// Copier copies this tenant.
+func (t *Transfer) Copier() *tcopy.Copier {
+	return &tcopy.Copier{Source: t.Source, Layout: t.Layout, Schema: t.Schema, Target: t.Target, Tenant: t.Tenant}
+}
+
+// Verifier compares this tenant.
+func (t *Transfer) Verifier() *verify.Verifier {
+	return &verify.Verifier{Source: t.Source, Layout: t.Layout, Schema: t.Schema, Target: t.Target, Tenant: t.Tenant}
+}
