@@ -66,7 +66,7 @@ func (p *progressBar) draw() {
 	filled := int(frac * width)
 	eta := "?"
 	if rows > 0 && p.total > 0 {
-		eta = (time.Duration(elapsed*float64(p.total-rows)/float64(rows)) * time.Second / time.Second).Round(time.Second).String()
+		eta = time.Duration(elapsed * float64(p.total-rows) / float64(rows) * float64(time.Second)).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r%s [%s%s] %3.0f%%  %d/%d rows  %.1f MB/s  ETA %s   ",
 		p.label, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), frac*100,

@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -134,7 +133,7 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	start = time.Now()
-	if err := buildAfterData(ctx, c.Target, tables); err != nil {
+	if err := buildAfterData(ctx, c.Target, tables, opts.Parallelism); err != nil {
 		return nil, err
 	}
 	rep.PostDataDuration = time.Since(start)
@@ -170,36 +169,20 @@ func tableNames(ts []*schema.Table) string {
 // copyTables copies up to opts.Parallelism tables at once; the first error
 // stops the others.
 func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string]checkpoint, opts Options) ([]TableReport, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	reports := make([]TableReport, len(tables))
-	sem := make(chan struct{}, opts.Parallelism)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
+	index := map[*schema.Table]int{}
 	for i, t := range tables {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			tr, err := c.copyTable(ctx, t, state[t.Name], opts)
-			if err != nil {
-				once.Do(func() { firstErr = err; cancel() })
-				return
-			}
-			reports[i] = tr
-		}()
+		index[t] = i
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	err := forEachTable(ctx, tables, opts.Parallelism, func(ctx context.Context, t *schema.Table) error {
+		tr, err := c.copyTable(ctx, t, state[t.Name], opts)
+		reports[index[t]] = tr
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return reports, ctx.Err()
+	return reports, nil
 }
 
 // copyTable copies one table chunk by chunk from its checkpoint.

@@ -3,6 +3,7 @@ package copy
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -10,16 +11,30 @@ import (
 )
 
 // buildAfterData runs every table's post-data steps (keys, indexes, checks,
-// sequences, triggers), then the foreign keys between them, then ANALYZE.
-// Steps are idempotent, so a resumed copy simply runs them all again.
-func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table) error {
-	var steps []schema.Step
-	for _, t := range tables {
-		steps = append(steps, t.PostData()...)
+// sequences, triggers), several tables at once, then the foreign keys between
+// them, then ANALYZE. Steps are idempotent, so a resumed copy simply runs
+// them all again.
+func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table, parallelism int) error {
+	err := forEachTable(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
+		return runSteps(ctx, pool, t.PostData())
+	})
+	if err != nil {
+		return err
 	}
 	for _, t := range tables {
-		steps = append(steps, t.ForeignKeySteps()...)
+		if err := runSteps(ctx, pool, t.ForeignKeySteps()); err != nil {
+			return err
+		}
 	}
+	return forEachTable(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
+		if _, err := pool.Exec(ctx, "ANALYZE "+schema.QuoteIdent(t.Name)); err != nil {
+			return fmt.Errorf("target: analyzing %s: %w", t.Name, err)
+		}
+		return nil
+	})
+}
+
+func runSteps(ctx context.Context, pool *pgxpool.Pool, steps []schema.Step) error {
 	for _, st := range steps {
 		if st.Constraint != "" {
 			var exists bool
@@ -36,10 +51,36 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 			return fmt.Errorf("target: table %s: %w", st.Table, err)
 		}
 	}
-	for _, t := range tables {
-		if _, err := pool.Exec(ctx, "ANALYZE "+schema.QuoteIdent(t.Name)); err != nil {
-			return fmt.Errorf("target: analyzing %s: %w", t.Name, err)
-		}
-	}
 	return nil
+}
+
+// forEachTable runs fn for every table, at most parallelism at once; the
+// first error cancels the rest and is returned.
+func forEachTable(ctx context.Context, tables []*schema.Table, parallelism int, fn func(context.Context, *schema.Table) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, max(parallelism, 1))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	for _, t := range tables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := fn(ctx, t); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
 }

@@ -149,12 +149,37 @@ func (v *Verifier) table(ctx context.Context, t *schema.Table, opts Options) (Ta
 		return res, nil
 	}
 	cmp := newComparer(v, t)
-	var lower [][]byte
-	for {
-		src, err := cmp.sourceChunk(ctx, lower, opts.ChunkRows)
-		if err != nil {
-			return res, err
+	// The source is read one chunk ahead, so that reading it overlaps with
+	// reading the target range of the chunk before.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type sourced struct {
+		c   *chunk
+		err error
+	}
+	chunks := make(chan sourced, 1)
+	go func() {
+		defer close(chunks)
+		var lower [][]byte
+		for {
+			c, err := cmp.sourceChunk(ctx, lower, opts.ChunkRows)
+			select {
+			case chunks <- sourced{c, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || c.count < opts.ChunkRows {
+				return
+			}
+			lower = c.lastKey
 		}
+	}()
+	var lower [][]byte
+	for s := range chunks {
+		if s.err != nil {
+			return res, s.err
+		}
+		src := s.c
 		last := src.count < opts.ChunkRows
 		var upper [][]byte
 		if !last {
@@ -168,9 +193,6 @@ func (v *Verifier) table(ctx context.Context, t *schema.Table, opts Options) (Ta
 		if src.digest != dst.digest {
 			res.ChunksDiffer++
 			diffRows(&res, src, dst, opts.MaxListed)
-		}
-		if last {
-			break
 		}
 		lower = src.lastKey
 	}
