@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/migrawave/migrawave/internal/catalog"
+	"github.com/migrawave/migrawave/internal/cfemu"
 	"github.com/migrawave/migrawave/internal/testenv"
 )
 
@@ -15,7 +16,7 @@ func TestSeedThenImportIsExactAndRepeatable(t *testing.T) {
 	cfg.Source.DSN = testenv.MariaDBDatabase(t, cfg.Source.DSN)
 	cfg.Catalog.DSN = testenv.PostgresDatabase(t, cfg.Clusters[0].DSN)
 	cfg.RabbitMQ.Queues = []string{"e2e-import.{tenant}.events"}
-	cfg.Cloudflare.ZoneID = "e2e0import0zone000000000000000001"
+	testenv.Cloudflare(t, cfg, cfemu.Options{})
 	conf := testenv.WriteConfig(t, cfg)
 
 	cli(t, conf, "setup")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/migrawave/migrawave/internal/cfemu"
 	"github.com/migrawave/migrawave/internal/demo"
 	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/testenv"
@@ -23,7 +24,7 @@ func TestKilledCopyResumesExactly(t *testing.T) {
 	cfg := testenv.Config(t)
 	cfg.Source.DSN = testenv.MariaDBDatabase(t, cfg.Source.DSN)
 	cfg.RabbitMQ.Queues = []string{"e2e-resume.{tenant}.events"}
-	cfg.Cloudflare.ZoneID = "e2e0resume0zone00000000000000001"
+	testenv.Cloudflare(t, cfg, cfemu.Options{})
 	cfg.Migration.DatabaseTemplate = fmt.Sprintf("e2e%d_{tenant}", time.Now().UnixNano()%1e9)
 	conf := testenv.WriteConfig(t, cfg)
 	cli(t, conf, "demo", "seed", "--tenants", "3", "--seed", "5")

@@ -129,6 +129,11 @@ pg_up_one() {
 	fi
 	wait_for "$name" "$log" pg_isready -q -h 127.0.0.1 -p "$port"
 	wait_for "$name" "$log" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc 'select 1'
+	# The application's role: it owns every tenant database and its tables.
+	if ! psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc "select 1 from pg_roles where rolname = 'tenant_app'" | grep -q 1; then
+		psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc 'create role tenant_app nologin' >>"$log" 2>&1 ||
+			die "$name: creating role tenant_app failed; see $log"
+	fi
 }
 
 pg_up() {

@@ -91,6 +91,12 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 			t.Errorf("column %s: type %s, want %s", col, got, want)
 		}
 	}
+	if got := queryText(t, tr, `SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'`); got != "tenant_app" {
+		t.Errorf("tables owned by %s, want the cluster's application role tenant_app", got)
+	}
+	if got := queryText(t, tr, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`); got != "tenant_app" {
+		t.Errorf("database owned by %s, want tenant_app", got)
+	}
 	if got := queryText(t, tr, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'id'`); got != "bigint" {
 		t.Errorf("accounts.id (referenced by boundaries.account_id): type %s, want bigint like the referencing column", got)
 	}

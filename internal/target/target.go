@@ -102,7 +102,9 @@ func (c *Cluster) Drop(ctx context.Context, database string) error {
 	return nil
 }
 
-// Open connects a pool to a tenant database on the cluster.
+// Open connects a pool to a tenant database on the cluster. With an owner
+// role configured, sessions act as that role, so every table, index and
+// sequence the copy creates belongs to the application's role.
 func Open(ctx context.Context, cl config.Cluster, database string, maxConns int32) (*pgxpool.Pool, error) {
 	u, err := url.Parse(cl.DSN)
 	if err != nil {
@@ -115,6 +117,13 @@ func Open(ctx context.Context, cl config.Cluster, database string, maxConns int3
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if cl.Owner != "" {
+		setRole := "SET ROLE " + pgx.Identifier{cl.Owner}.Sanitize()
+		cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, setRole)
+			return err
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
