@@ -97,12 +97,22 @@ type Copier struct {
 
 // Run copies the tenant: schema, data, then everything built after the data.
 func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
-	if opts.Parallelism <= 0 {
-		opts.Parallelism = 4
+	rep, err := c.CopyData(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.ChunkRows <= 0 {
-		opts.ChunkRows = 50_000
+	start := time.Now()
+	if err := c.BuildAfterData(ctx, opts); err != nil {
+		return nil, err
 	}
+	rep.PostDataDuration = time.Since(start)
+	return rep, nil
+}
+
+// CopyData creates the tables and copies the rows, from the checkpoints when
+// resuming.
+func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
 	tables, err := c.selectTables(opts.Tables)
 	if err != nil {
 		return nil, err
@@ -118,7 +128,6 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	rep := &Report{Tenant: c.Tenant, Warnings: c.Schema.Warnings}
 	start := time.Now()
 	reports, err := c.copyTables(ctx, tables, state, opts)
@@ -131,13 +140,28 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Rows += tr.Rows
 		rep.Bytes += tr.Bytes
 	}
-
-	start = time.Now()
-	if err := buildAfterData(ctx, c.Target, tables, opts.Parallelism); err != nil {
-		return nil, err
-	}
-	rep.PostDataDuration = time.Since(start)
 	return rep, nil
+}
+
+// BuildAfterData builds keys, indexes, constraints, sequences and triggers
+// once the data is in. It can run again after a crash.
+func (c *Copier) BuildAfterData(ctx context.Context, opts Options) error {
+	opts = opts.withDefaults()
+	tables, err := c.selectTables(opts.Tables)
+	if err != nil {
+		return err
+	}
+	return buildAfterData(ctx, c.Target, tables, opts.Parallelism)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Parallelism <= 0 {
+		o.Parallelism = 4
+	}
+	if o.ChunkRows <= 0 {
+		o.ChunkRows = 50_000
+	}
+	return o
 }
 
 func (c *Copier) selectTables(names []string) ([]*schema.Table, error) {

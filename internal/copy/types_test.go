@@ -76,6 +76,10 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if vr, err := tr.Verifier().Run(context.Background(), verify.Options{ChunkRows: 2}); err != nil || !vr.Match {
+		t.Fatalf("verify right after the copy: %v %+v", err, vr)
+	}
+
 	// Types: what the application will see in the tenant database.
 	wantTypes := map[string]string{
 		"id": "bigint", "account_id": "bigint", "flag": "boolean", "tiny_u": "smallint", "small_u": "integer",

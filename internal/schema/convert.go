@@ -12,7 +12,9 @@ import (
 // Schema is the PostgreSQL schema of every tenant database.
 type Schema struct {
 	Tables []*Table
-	// TimeZone is the source server's, for reading TIMESTAMP values.
+	// TimeZone is the source server's: tenant databases get it as their
+	// default, so CURRENT_TIMESTAMP in a timestamp-without-zone default means
+	// what it meant in MariaDB.
 	TimeZone string
 	Warnings []string
 }
@@ -264,6 +266,9 @@ func convertColumn(st *source.TenantTable, sc source.Column, isKey, zeroDatesAll
 	c := &Column{Name: name, Source: sc, NotNull: !sc.Nullable, StripNUL: override.StripNUL}
 	c.Type, c.Kind, err = mapType(sc, isKey)
 	if override.Type != "" {
+		if err != nil {
+			c.Type = sc.ColumnType
+		}
 		kind, ok := overrideTypes[override.Type]
 		if !ok {
 			return nil, fmt.Errorf("source.tables.%s.columns.%s.type: %q is not one of boolean, smallint, integer, bigint, numeric, text, bytea, jsonb", st.Name, sc.Name, override.Type)
@@ -371,6 +376,11 @@ func translateDefault(sc source.Column, c *Column) (string, string) {
 		bits := bitLit.FindStringSubmatch(d)[1]
 		if c.Kind == KindBitBool {
 			return fmt.Sprint(strings.Trim(bits, "0") != ""), ""
+		}
+		// MariaDB drops leading zeros (bit(8) DEFAULT 5 reads b'101'); pad to
+		// the column's width so new rows match copied ones.
+		if n := int(sc.Precision); len(bits) < n {
+			bits = strings.Repeat("0", n-len(bits)) + bits
 		}
 		return "B'" + bits + "'", ""
 	case numberLit.MatchString(d):

@@ -96,19 +96,35 @@ func (t *Table) PostData() []Step {
 				quoteLiteral(tbl), quoteLiteral(c.Name), quoteIdent(c.Name), tbl))
 		}
 		if c.OnUpdateNow {
+			// Generated columns read NULL in NEW inside a BEFORE trigger: leave
+			// them out of "did the row change".
+			generated := "ARRAY[]::text[]"
+			if g := t.generatedColumns(); len(g) > 0 {
+				generated = "ARRAY[" + quoteLiterals(g) + "]"
+			}
 			fn := quoteIdent(truncate("migrawave_" + t.Name + "_" + c.Name + "_on_update"))
 			col := quoteIdent(c.Name)
 			add(fmt.Sprintf(`CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrawave$
 BEGIN
     -- MariaDB's ON UPDATE CURRENT_TIMESTAMP: set when the row changed and the
     -- statement did not set the column itself.
-    IF NEW.%s IS NOT DISTINCT FROM OLD.%s AND NEW IS DISTINCT FROM OLD THEN
+    IF NEW.%s IS NOT DISTINCT FROM OLD.%s AND (to_jsonb(NEW) - %s) IS DISTINCT FROM (to_jsonb(OLD) - %s) THEN
         NEW.%s := CURRENT_TIMESTAMP;
     END IF;
     RETURN NEW;
-END $migrawave$`, fn, col, col, col))
+END $migrawave$`, fn, col, col, generated, generated, col))
 			add(fmt.Sprintf("CREATE OR REPLACE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
 				quoteIdent(truncate(t.Name+"_"+c.Name+"_on_update")), tbl, fn))
+		}
+	}
+	return out
+}
+
+func (t *Table) generatedColumns() []string {
+	var out []string
+	for _, c := range t.Columns {
+		if c.Generated != "" {
+			out = append(out, c.Name)
 		}
 	}
 	return out

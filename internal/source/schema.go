@@ -12,7 +12,8 @@ import (
 type Schema struct {
 	Database string
 	Tables   map[string]*Table
-	// TimeZone is the server's time zone, used to read TIMESTAMP columns.
+	// TimeZone is the server's time zone. TIMESTAMP values are read in UTC
+	// (see Open); this is what the application's sessions used.
 	TimeZone string
 	// AllowsZeroDates is true when the server's sql_mode lets zero dates in.
 	AllowsZeroDates bool

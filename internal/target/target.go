@@ -76,10 +76,19 @@ func (c *Cluster) Exists(ctx context.Context, database string) (bool, error) {
 }
 
 // Create creates the database unless it exists. owner, if set, owns it.
-func (c *Cluster) Create(ctx context.Context, database, owner string) (created bool, err error) {
+// timeZone, the source server's, becomes the database's default so that
+// CURRENT_TIMESTAMP defaults of timestamp-without-zone columns mean what
+// they meant in MariaDB; an offset like +02:00 is left out, as PostgreSQL
+// reads POSIX offsets with the opposite sign.
+func (c *Cluster) Create(ctx context.Context, database, owner, timeZone string) (created bool, err error) {
 	if exists, err := c.Exists(ctx, database); err != nil || exists {
 		return false, err
 	}
+	defer func() {
+		if created && err == nil {
+			err = c.setTimeZone(ctx, database, timeZone)
+		}
+	}()
 	sql := "CREATE DATABASE " + pgx.Identifier{database}.Sanitize()
 	if owner != "" {
 		sql += " OWNER " + pgx.Identifier{owner}.Sanitize()
@@ -92,6 +101,19 @@ func (c *Cluster) Create(ctx context.Context, database, owner string) (created b
 		return false, fmt.Errorf("cluster %s: creating database %s: %w", c.Name, database, err)
 	}
 	return true, nil
+}
+
+func (c *Cluster) setTimeZone(ctx context.Context, database, tz string) error {
+	if tz == "+00:00" || tz == "UTC" || tz == "" {
+		tz = "UTC"
+	} else if strings.HasPrefix(tz, "+") || strings.HasPrefix(tz, "-") {
+		return nil
+	}
+	sql := "ALTER DATABASE " + pgx.Identifier{database}.Sanitize() + " SET timezone TO '" + strings.ReplaceAll(tz, "'", "''") + "'"
+	if _, err := c.conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("cluster %s: setting the time zone of %s to %s: %w", c.Name, database, tz, err)
+	}
+	return nil
 }
 
 // Drop drops the database if it exists, closing its connections.

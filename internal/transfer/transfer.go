@@ -77,7 +77,7 @@ func (t *Transfer) open(ctx context.Context, cfg *config.Config, cl config.Clust
 	}
 	defer clusterConn.Close(context.WithoutCancel(ctx))
 	if create {
-		if _, err := clusterConn.Create(ctx, t.Database, cl.Owner); err != nil {
+		if _, err := clusterConn.Create(ctx, t.Database, cl.Owner, t.Schema.TimeZone); err != nil {
 			return err
 		}
 	} else if ok, err := clusterConn.Exists(ctx, t.Database); err != nil {

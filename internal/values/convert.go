@@ -52,9 +52,11 @@ func (c Counts) Merge(other Counts) {
 	}
 }
 
-// Convert turns a raw source value, as MariaDB's text protocol sends it
-// (nil for NULL), into the Go value pgx encodes for the target column. The
-// returned value may alias raw: encode it before raw is reused.
+// Convert turns a raw source value (nil for NULL), as database/sql hands it
+// over from a prepared statement, into the Go value pgx encodes for the
+// target column. Prepared statements use MariaDB's binary protocol, which
+// keeps FLOAT exact where the text protocol would round it. The returned
+// value may alias raw: encode it before raw is reused.
 func Convert(col *schema.Column, raw []byte, counts Counts) (any, error) {
 	if raw == nil {
 		return nil, nil
@@ -80,7 +82,11 @@ func Convert(col *schema.Column, raw []byte, counts Counts) (any, error) {
 		return strconv.ParseFloat(string(raw), 64)
 	case schema.KindBool:
 		n, err := parseInt(raw)
-		return n != 0, err
+		if err == nil && n != 0 && n != 1 {
+			// A boolean would lose it, and no comparison could tell.
+			return nil, fmt.Errorf("tinyint(1) value %d is not 0 or 1: set source.tables.<table>.columns.%s.type to smallint", n, col.Source.Name)
+		}
+		return n == 1, err
 	case schema.KindBitBool:
 		return len(raw) > 0 && raw[len(raw)-1]&1 == 1, nil
 	case schema.KindBits:
@@ -106,6 +112,9 @@ func Convert(col *schema.Column, raw []byte, counts Counts) (any, error) {
 	case schema.KindDate, schema.KindTimestamp, schema.KindTimestamptz:
 		t, zero, err := parseDateTime(raw)
 		if zero {
+			if col.NotNull {
+				return nil, errors.New("zero date in a column the source schema declares without zero dates (its sql_mode changed?): make it nullable or fix the row")
+			}
 			counts.Add(col.Name, ZeroDateToNull)
 			return nil, nil
 		}
@@ -230,7 +239,12 @@ func parseDateTime(raw []byte) (t time.Time, zero bool, err error) {
 			nsec = f
 		}
 	}
-	return time.Date(int(year), time.Month(month), int(day), int(hour), int(minute), int(sec), int(nsec), time.UTC), false, nil
+	t = time.Date(int(year), time.Month(month), int(day), int(hour), int(minute), int(sec), int(nsec), time.UTC)
+	if t.Day() != int(day) || t.Month() != time.Month(month) || t.Hour() != int(hour) || t.Minute() != int(minute) || t.Second() != int(sec) {
+		// ALLOW_INVALID_DATES lets MariaDB keep 2020-02-31; time.Date would quietly roll it over.
+		return time.Time{}, false, fmt.Errorf("%q is not a valid date", raw)
+	}
+	return t, false, nil
 }
 
 // parseTime reads MariaDB's TIME, which spans -838:59:59 to 838:59:59, as an interval.

@@ -27,7 +27,7 @@ func TestConvertBoundaries(t *testing.T) {
 		{schema.KindInt64, "-9223372036854775808", "-9223372036854775808"},
 		{schema.KindUint64Key, "9223372036854775807", "9223372036854775807"},
 		{schema.KindBool, "0", "false"},
-		{schema.KindBool, "2", "true"},
+		{schema.KindBool, "1", "true"},
 		{schema.KindInterval, "-838:59:59", "-3020399000000"},
 		{schema.KindInterval, "100:00:00.5", "360000500000"},
 		{schema.KindSet, "vip,churn", "[vip churn]"},
@@ -72,6 +72,8 @@ func TestConvertRefusesWhatPostgresCannotStore(t *testing.T) {
 	}{
 		{schema.KindUint64Key, "9223372036854775808", "does not fit PostgreSQL's bigint"},
 		{schema.KindText, "a\x00b", "NUL byte"},
+		{schema.KindBool, "2", "is not 0 or 1"},
+		{schema.KindDate, "2020-02-31", "not a valid date"},
 		{schema.KindJSON, `{"a":`, "invalid JSON"},
 		{schema.KindJSON, `{"a":"\u0000"}`, `\u0000`},
 	} {
