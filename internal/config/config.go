@@ -118,6 +118,12 @@ type RabbitMQ struct {
 	Queues       []string      `yaml:"queues"`
 	Quorum       bool          `yaml:"quorum"`
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// OldManagementURL and NewManagementURL are the brokers' management
+	// APIs (http[s]://[user:pass@]host:port), read while draining for the
+	// unacknowledged counts AMQP does not expose. Empty: the AMQP URL's host
+	// on port 15672 (15671 for amqps) with the AMQP URL's credentials.
+	OldManagementURL string `yaml:"old_management_url"`
+	NewManagementURL string `yaml:"new_management_url"`
 }
 
 // Migration holds the defaults of a migration, overridable per wave.

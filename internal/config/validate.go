@@ -150,6 +150,16 @@ func (c *Config) validateRabbitMQ() error {
 	if err := checkURL("rabbitmq.new_url", c.RabbitMQ.NewURL, "amqp", "amqps"); err != nil {
 		return err
 	}
+	if u := c.RabbitMQ.OldManagementURL; u != "" {
+		if err := checkURL("rabbitmq.old_management_url", u, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if u := c.RabbitMQ.NewManagementURL; u != "" {
+		if err := checkURL("rabbitmq.new_management_url", u, "http", "https"); err != nil {
+			return err
+		}
+	}
 	for i, q := range c.RabbitMQ.Queues {
 		if !strings.Contains(q, "{tenant}") {
 			return fmt.Errorf("rabbitmq.queues[%d]: %q has no {tenant}: every tenant would share it", i, q)
