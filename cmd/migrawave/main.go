@@ -89,6 +89,9 @@ Configuration comes from one YAML file (--config); see deploy/local/migrawave.ya
 		newDemoCmd(a),
 		newCopyCmd(a),
 		newVerifyCmd(a),
+		newWorkerCmd(a),
+		newWaveCmd(a),
+		newTenantCmd(a),
 	)
 	// Unknown commands and bad flags get the same one-line error as everything else.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
@@ -114,6 +117,21 @@ func (a *app) init() error {
 	}
 	slog.SetDefault(a.log)
 	return nil
+}
+
+// quietSDKLogger is the app's logger for the Temporal SDK, which logs every
+// dial at info: commands show only its warnings.
+func quietSDKLogger(a *app) *slog.Logger {
+	return slog.New(&minLevel{Handler: a.log.Handler(), min: slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
 // config loads the configuration file; commands that need it call this.

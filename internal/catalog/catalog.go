@@ -108,6 +108,10 @@ func Open(ctx context.Context, dsn string) (*Catalog, error) {
 	return &Catalog{pool: pool}, nil
 }
 
+// Pool is the catalog's connection pool, for the advisory locks that
+// serialize work across worker processes.
+func (c *Catalog) Pool() *pgxpool.Pool { return c.pool }
+
 // Close releases the connections.
 func (c *Catalog) Close() { c.pool.Close() }
 

@@ -45,3 +45,27 @@ func (c *Catalog) Clusters(ctx context.Context) ([]Cluster, error) {
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Cluster])
 }
+
+// ClusterUsage is a cluster's capacity and what tenants placed there use.
+type ClusterUsage struct {
+	Cluster
+	Databases int   `json:"databases"`
+	Bytes     int64 `json:"bytes"`
+}
+
+// ClusterUsage returns every cluster with the tenants placed on it (moved or
+// on their way), ordered by name.
+func (c *Catalog) ClusterUsage(ctx context.Context) ([]ClusterUsage, error) {
+	rows, err := c.pool.Query(ctx, `SELECT c.name, c.max_databases, c.max_bytes, c.draining,
+			count(t.tenant_id)::int, coalesce(sum(t.size_bytes), 0)::bigint
+		FROM clusters c LEFT JOIN tenants t ON t.cluster = c.name
+		GROUP BY c.name ORDER BY c.name`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reading cluster usage: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClusterUsage, error) {
+		var u ClusterUsage
+		err := r.Scan(&u.Name, &u.MaxDatabases, &u.MaxBytes, &u.Draining, &u.Databases, &u.Bytes)
+		return u, err
+	})
+}

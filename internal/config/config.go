@@ -36,6 +36,8 @@ type Temporal struct {
 	TaskQueue     string `yaml:"task_queue"`
 	DataTaskQueue string `yaml:"data_task_queue"`
 	TLS           TLS    `yaml:"tls"`
+	// UIURL is the Temporal Web UI, for the links the CLI prints.
+	UIURL string `yaml:"ui_url"`
 }
 
 // TLS configures mutual TLS to the Temporal frontend.
@@ -187,6 +189,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Temporal.Namespace, "default")
 	setDefault(&c.Temporal.TaskQueue, "migrawave")
 	setDefault(&c.Temporal.DataTaskQueue, "migrawave-data")
+	setDefault(&c.Temporal.UIURL, "http://127.0.0.1:8233")
 	setDefault(&c.Source.TenantColumn, "tenant_id")
 	setDefault(&c.Cloudflare.Mode, ModeDNS)
 	setDefault(&c.Cloudflare.TokenEnv, "MIGRAWAVE_CLOUDFLARE_TOKEN")

@@ -22,10 +22,16 @@ import (
 
 // Dial connects to Temporal and checks that the server answers.
 func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+	return DialWith(ctx, cfg, logger, nil)
+}
+
+// DialWith is Dial with a metrics handler (nil for none).
+func DialWith(ctx context.Context, cfg config.Temporal, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	opts := client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:       cfg.Address,
+		Namespace:      cfg.Namespace,
+		Logger:         sdklog.NewStructuredLogger(logger),
+		MetricsHandler: metrics,
 	}
 	if cfg.TLS.Enabled {
 		tlsCfg, err := tlsConfig(cfg.TLS)

@@ -1,0 +1,196 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/migrawave/migrawave/internal/catalog"
+	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/placement"
+)
+
+// Tenant end states recorded in the catalog after a rollback.
+const (
+	StateRolledBack = catalog.StateRolledBack
+	StateFailed     = catalog.StateFailed
+)
+
+// TenantRef names a tenant and the workflow acting on it (for the catalog's events).
+type TenantRef struct {
+	TenantID   string `json:"tenant_id"`
+	WorkflowID string `json:"workflow_id"`
+}
+
+// PrecheckInput asks whether a tenant can be migrated to a cluster (empty: placement decides).
+type PrecheckInput struct {
+	TenantRef
+	Cluster string `json:"cluster,omitempty"`
+}
+
+// PrecheckResult is what the workflow needs to know of the tenant.
+type PrecheckResult struct {
+	Hostname    string `json:"hostname"`
+	RowEstimate int64  `json:"row_estimate"`
+}
+
+// FreezeInput sets or lifts a tenant's write freeze.
+type FreezeInput struct {
+	TenantRef
+	Frozen bool `json:"frozen"`
+}
+
+// CutOverInput points the catalog at the tenant's new database.
+type CutOverInput struct {
+	TenantRef
+	Cluster  string `json:"cluster"`
+	Database string `json:"database"`
+}
+
+// StateInput records how a migration ended.
+type StateInput struct {
+	TenantRef
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Catalog holds the activities that read and write the tenant catalog.
+// Every write is a compare-and-set on the row's version that first checks
+// whether the row is already as wanted, so a retry after a crash is a no-op.
+type Catalog struct {
+	cfg *config.Config
+	cat *catalog.Catalog
+}
+
+// NewCatalog builds the catalog activities.
+func NewCatalog(cfg *config.Config, cat *catalog.Catalog) *Catalog {
+	return &Catalog{cfg: cfg, cat: cat}
+}
+
+// Precheck refuses a tenant that is unknown, not in the source, frozen by
+// someone else or bound for a cluster that does not exist or is draining.
+func (a *Catalog) Precheck(ctx context.Context, in PrecheckInput) (PrecheckResult, error) {
+	if err := catalog.ValidateTenantID(in.TenantID); err != nil {
+		return PrecheckResult{}, badInput(err)
+	}
+	t, err := a.cat.Get(ctx, in.TenantID)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return PrecheckResult{}, badInput(fmt.Errorf("%w: run `migrawave catalog import` first", err))
+	}
+	if err != nil {
+		return PrecheckResult{}, err
+	}
+	if t.Location != catalog.LocationSource {
+		return PrecheckResult{}, badInput(fmt.Errorf("tenant %s already lives in %s", t.ID, t.Location))
+	}
+	if in.Cluster != "" {
+		cl, err := a.cfg.Cluster(in.Cluster)
+		if err != nil {
+			return PrecheckResult{}, badInput(err)
+		}
+		if cl.Draining {
+			return PrecheckResult{}, badInput(fmt.Errorf("cluster %s is draining: it takes no new tenants", cl.Name))
+		}
+	}
+	if t.State != catalog.StateMigrating {
+		state := catalog.StateMigrating
+		if _, err := a.cat.Update(ctx, t.ID, t.Version, catalog.Change{State: &state, Kind: "migration-started", WorkflowID: in.WorkflowID}); err != nil {
+			return PrecheckResult{}, err
+		}
+	}
+	return PrecheckResult{Hostname: t.Hostname, RowEstimate: t.RowEstimate}, nil
+}
+
+// Place picks the cluster with the most free capacity for the tenant and
+// records it in the catalog.
+func (a *Catalog) Place(ctx context.Context, ref TenantRef) (string, error) {
+	t, err := a.cat.Get(ctx, ref.TenantID)
+	if err != nil {
+		return "", err
+	}
+	if t.Cluster != "" {
+		return t.Cluster, nil // placed by an earlier attempt
+	}
+	usage, err := a.cat.ClusterUsage(ctx)
+	if err != nil {
+		return "", err
+	}
+	cluster, err := placement.Choose(usage, t.SizeBytes)
+	if err != nil {
+		return "", badInput(err)
+	}
+	if _, err := a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Cluster: &cluster, Kind: "placed", WorkflowID: ref.WorkflowID}); err != nil {
+		return "", err
+	}
+	return cluster, nil
+}
+
+// SetFrozen sets the tenant's write freeze, which the application honours.
+func (a *Catalog) SetFrozen(ctx context.Context, in FreezeInput) error {
+	t, err := a.cat.Get(ctx, in.TenantID)
+	if err != nil {
+		return err
+	}
+	if t.Frozen == in.Frozen {
+		return nil
+	}
+	kind := "unfreeze"
+	if in.Frozen {
+		kind = "freeze"
+	}
+	_, err = a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Frozen: &in.Frozen, Kind: kind, WorkflowID: in.WorkflowID})
+	return err
+}
+
+// CutOver makes the catalog route the tenant to its new database.
+func (a *Catalog) CutOver(ctx context.Context, in CutOverInput) error {
+	t, err := a.cat.Get(ctx, in.TenantID)
+	if err != nil {
+		return err
+	}
+	location := in.Cluster + "/" + in.Database
+	if t.Location == location {
+		return nil
+	}
+	state := catalog.StateMigrated
+	_, err = a.cat.Update(ctx, t.ID, t.Version, catalog.Change{
+		Location: &location, Cluster: &in.Cluster, Database: &in.Database, State: &state, Kind: "cutover", WorkflowID: in.WorkflowID,
+	})
+	return err
+}
+
+// RestoreSource routes the tenant back to the source.
+func (a *Catalog) RestoreSource(ctx context.Context, ref TenantRef) error {
+	t, err := a.cat.Get(ctx, ref.TenantID)
+	if err != nil {
+		return err
+	}
+	if t.Location == catalog.LocationSource {
+		return nil
+	}
+	location, none := catalog.LocationSource, ""
+	_, err = a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Location: &location, Database: &none, Kind: "rollback", WorkflowID: ref.WorkflowID})
+	return err
+}
+
+// SetState records how the migration ended; a rolled-back tenant also
+// forgets its placement, so the next attempt places it afresh.
+func (a *Catalog) SetState(ctx context.Context, in StateInput) error {
+	t, err := a.cat.Get(ctx, in.TenantID)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil // an unknown tenant never got further than the precheck
+	}
+	if err != nil {
+		return err
+	}
+	if t.State == in.State {
+		return nil
+	}
+	ch := catalog.Change{State: &in.State, Kind: in.State, WorkflowID: in.WorkflowID}
+	if t.Location == catalog.LocationSource {
+		none := ""
+		ch.Cluster = &none
+	}
+	_, err = a.cat.Update(ctx, t.ID, t.Version, ch)
+	return err
+}

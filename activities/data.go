@@ -1,0 +1,187 @@
+package activities
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/migrawave/migrawave/internal/config"
+	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/target"
+	"github.com/migrawave/migrawave/internal/transfer"
+	"github.com/migrawave/migrawave/internal/verify"
+)
+
+// DatabaseInput names a tenant and its target cluster.
+type DatabaseInput struct {
+	TenantRef
+	Cluster string `json:"cluster"`
+}
+
+// CreateDatabaseResult says which database the tenant got.
+type CreateDatabaseResult struct {
+	Database string `json:"database"`
+}
+
+// TableProgress is one table's copy outcome.
+type TableProgress struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// CopyResult is what the copy moved.
+type CopyResult struct {
+	Tables []TableProgress `json:"tables"`
+	Rows   int64           `json:"rows"`
+	Bytes  int64           `json:"bytes"`
+}
+
+// CopyHeartbeat is the progress a copy reports; the checkpoint itself lives
+// in the target database, committed with each chunk, which is what a retry
+// resumes from.
+type CopyHeartbeat struct {
+	Table      string   `json:"table"`
+	Rows       int64    `json:"rows"`
+	Bytes      int64    `json:"bytes"`
+	Checkpoint [][]byte `json:"checkpoint"`
+}
+
+// Data holds the activities that create, fill, check and drop tenant
+// databases. They run on the data task queue.
+type Data struct {
+	cfg *config.Config
+}
+
+// NewData builds the data activities.
+func NewData(cfg *config.Config) *Data { return &Data{cfg: cfg} }
+
+// CreateDatabase creates the tenant's database on the cluster, with its
+// tables, unless it exists.
+func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateDatabaseResult, error) {
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, true)
+	if err != nil {
+		return CreateDatabaseResult{}, classify(err)
+	}
+	defer tr.Close()
+	return CreateDatabaseResult{Database: tr.Database}, nil
+}
+
+// DropDatabase drops the tenant's database: the compensation of CreateDatabase.
+func (a *Data) DropDatabase(ctx context.Context, in DatabaseInput) error {
+	cl, err := a.cfg.Cluster(in.Cluster)
+	if err != nil {
+		return badInput(err)
+	}
+	conn, err := target.ConnectCluster(ctx, cl)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return conn.Drop(ctx, target.DatabaseName(a.cfg.Migration.DatabaseTemplate, in.TenantID))
+}
+
+// CopyData copies the tenant's rows, resuming from the checkpoints a
+// previous attempt committed.
+func (a *Data) CopyData(ctx context.Context, in DatabaseInput) (CopyResult, error) {
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return CopyResult{}, classify(err)
+	}
+	defer tr.Close()
+	metrics := activity.GetMetricsHandler(ctx)
+	rowsCopied, bytesCopied := metrics.Counter("migrawave_rows_copied"), metrics.Counter("migrawave_bytes_copied")
+	var mu sync.Mutex
+	seen := map[string]tcopy.Progress{}
+	rep, err := tr.Copier().CopyData(ctx, tcopy.Options{
+		Parallelism: a.cfg.Migration.CopyParallelism,
+		Resume:      true,
+		Progress: func(p tcopy.Progress) {
+			activity.RecordHeartbeat(ctx, CopyHeartbeat{Table: p.Table, Rows: p.Rows, Bytes: p.Bytes, Checkpoint: p.Checkpoint})
+			mu.Lock()
+			last := seen[p.Table]
+			seen[p.Table] = p
+			mu.Unlock()
+			rowsCopied.Inc(p.Rows - last.Rows)
+			bytesCopied.Inc(p.Bytes - last.Bytes)
+		},
+	})
+	if err != nil {
+		return CopyResult{}, classify(err)
+	}
+	out := CopyResult{Rows: rep.Rows, Bytes: rep.Bytes}
+	for _, t := range rep.Tables {
+		out.Tables = append(out.Tables, TableProgress{Table: t.Table, Rows: t.Rows, Bytes: t.Bytes})
+	}
+	return out, nil
+}
+
+// BuildIndexes builds keys, indexes, constraints and sequences after the data.
+func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return classify(err)
+	}
+	defer tr.Close()
+	defer heartbeatWhile(ctx)()
+	return classify(tr.Copier().BuildAfterData(ctx, tcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
+}
+
+// Verify compares source and target; a difference is final: the saga rolls back.
+func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, error) {
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer tr.Close()
+	defer heartbeatWhile(ctx)()
+	rep, err := tr.Verifier().Run(ctx, verify.Options{
+		Parallelism: a.cfg.Migration.CopyParallelism,
+		CountsOnly:  a.cfg.Migration.Verify == config.VerifyCounts,
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	if !rep.Match {
+		return rep, temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), errVerificationFailed, nil, rep)
+	}
+	return rep, nil
+}
+
+// FinishTarget removes the copy's bookkeeping once the tenant is cut over.
+func (a *Data) FinishTarget(ctx context.Context, in DatabaseInput) error {
+	cl, err := a.cfg.Cluster(in.Cluster)
+	if err != nil {
+		return badInput(err)
+	}
+	pool, err := target.Open(ctx, cl, target.DatabaseName(a.cfg.Migration.DatabaseTemplate, in.TenantID), 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return tcopy.DropBookkeeping(ctx, pool)
+}
+
+// heartbeatWhile heartbeats every 10 seconds until the returned stop is
+// called, for steps that report no progress of their own.
+func heartbeatWhile(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}

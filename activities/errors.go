@@ -1,0 +1,41 @@
+package activities
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/transfer"
+)
+
+// Error types the workflows treat as final: retrying cannot fix them.
+const (
+	errBadInput           = "BadInput"
+	errDataError          = "DataError"
+	errVerificationFailed = "VerificationFailed"
+)
+
+func badInput(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), errBadInput, nil)
+}
+
+// classify turns engine errors that no retry can fix into non-retryable
+// application errors and leaves the rest to the retry policy.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var bad *transfer.BadInputError
+	if errors.As(err, &bad) {
+		return badInput(err)
+	}
+	var data *tcopy.DataError
+	if errors.As(err, &data) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), errDataError, nil)
+	}
+	if errors.Is(err, tcopy.ErrAlreadyCopied) {
+		return badInput(err)
+	}
+	return err
+}

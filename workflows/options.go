@@ -1,0 +1,77 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Error types activities return for input that no retry can fix.
+var nonRetryable = []string{"BadInput", "VerificationFailed", "DataError"}
+
+// light is for quick calls to the catalog and the target cluster.
+func light(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+// heavy is for copying, indexing and verifying, on the data task queue whose
+// workers bound their concurrent copies. The heartbeat timeout is what
+// notices a dead worker: the activity then resumes from its checkpoint on
+// another one.
+func heavy(ctx workflow.Context, queue string, rows int64) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue: queue,
+		// Generous for the largest tenants (tens of millions of rows); the
+		// heartbeat, not this, detects a stuck copy.
+		StartToCloseTimeout: 2*time.Hour + time.Duration(rows/2_000)*time.Second,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        5 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        2 * time.Minute,
+			MaximumAttempts:        20,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+// drain is for waiting on and moving queues: bounded by the configured drain
+// timeout inside the activity, heartbeating while it waits.
+func drain(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        20,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+// cloudflare is for the Cloudflare API: a 429 comes back with the server's
+// Retry-After as the next retry delay, so retries wait as long as asked.
+func cloudflare(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			MaximumAttempts:        30,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}

@@ -1,0 +1,323 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/migrawave/migrawave/activities"
+)
+
+// TenantMigration moves one tenant from the source into its own database
+// and switches its traffic and queues. This version freezes the tenant's
+// writes for the whole data move; a later one copies online first and
+// freezes only for the final sync (the CatchingUp and FinalSync phases).
+//
+// It is a saga: every step that changes the world registers its
+// compensation, and on a failure or an `abort` signal the compensations run
+// in reverse, leaving the tenant served from the source exactly as before.
+func TenantMigration(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
+	m := &migration{in: in, status: TenantStatus{
+		TenantID: in.TenantID, WaveID: in.WaveID, Phase: PhasePending, Cluster: in.TargetCluster,
+		Started: workflow.Now(ctx), PhaseTimes: map[Phase]string{},
+	}}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (TenantStatus, error) { return m.status, nil }); err != nil {
+		return m.status, err
+	}
+	// Abort cancels whatever step is running; the saga then rolls back.
+	runCtx, cancelRun := workflow.WithCancel(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		workflow.GetSignalChannel(ctx, SignalAbort).Receive(ctx, nil)
+		m.aborted = true
+		cancelRun()
+	})
+
+	err := m.run(runCtx)
+	if err == nil {
+		_ = m.enter(ctx, PhaseCompleted)
+		m.finish(ctx)
+		m.notifyWave(ctx)
+		return m.status, nil
+	}
+	m.status.Error = describe(err, m.aborted)
+	m.rollBack(ctx)
+	m.finish(ctx)
+	m.notifyWave(ctx)
+	if m.status.Phase == PhaseFailed {
+		return m.status, temporal.NewNonRetryableApplicationError(m.status.RollbackError, "RollbackFailed", nil, m.status)
+	}
+	return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, "RolledBack", nil, m.status)
+}
+
+type migration struct {
+	in            TenantInput
+	status        TenantStatus
+	compensations []compensation
+	phaseStart    time.Time
+	frozenAt      time.Time
+	aborted       bool
+}
+
+type compensation struct {
+	name string
+	run  func(ctx workflow.Context) error
+}
+
+// onFailure registers how to undo a step that changed the world.
+func (m *migration) onFailure(name string, run func(ctx workflow.Context) error) {
+	m.compensations = append(m.compensations, compensation{name, run})
+}
+
+func (m *migration) run(ctx workflow.Context) error {
+	var cat *activities.Catalog
+	var data *activities.Data
+	tenant := m.in.TenantID
+	ref := activities.TenantRef{TenantID: tenant, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID}
+
+	if err := m.enter(ctx, PhasePrechecking); err != nil {
+		return err
+	}
+	var pre activities.PrecheckResult
+	if err := workflow.ExecuteActivity(light(ctx), cat.Precheck, activities.PrecheckInput{TenantRef: ref, Cluster: m.in.TargetCluster}).Get(ctx, &pre); err != nil {
+		return err
+	}
+	if m.status.Cluster == "" {
+		if err := workflow.ExecuteActivity(light(ctx), cat.Place, ref).Get(ctx, &m.status.Cluster); err != nil {
+			return err
+		}
+	}
+	if err := m.upsert(ctx, TargetClusterKey.ValueSet(m.status.Cluster)); err != nil {
+		return err
+	}
+	db := activities.DatabaseInput{TenantRef: ref, Cluster: m.status.Cluster}
+
+	if err := m.enter(ctx, PhaseProvisioning); err != nil {
+		return err
+	}
+	var created activities.CreateDatabaseResult
+	if err := workflow.ExecuteActivity(light(ctx), data.CreateDatabase, db).Get(ctx, &created); err != nil {
+		return err
+	}
+	m.status.Database = created.Database
+	if !m.in.Options.KeepTargetOnRollback {
+		m.onFailure("drop the target database", func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(light(ctx), data.DropDatabase, db).Get(ctx, nil)
+		})
+	}
+
+	if err := m.enter(ctx, PhaseFrozen); err != nil {
+		return err
+	}
+	m.onFailure("unfreeze the tenant", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(light(ctx), cat.SetFrozen, activities.FreezeInput{TenantRef: ref, Frozen: false}).Get(ctx, nil)
+	})
+	if err := workflow.ExecuteActivity(light(ctx), cat.SetFrozen, activities.FreezeInput{TenantRef: ref, Frozen: true}).Get(ctx, nil); err != nil {
+		return err
+	}
+	m.frozenAt = workflow.Now(ctx)
+
+	if err := m.enter(ctx, PhaseCopying); err != nil {
+		return err
+	}
+	var copied activities.CopyResult
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.CopyData, db).Get(ctx, &copied); err != nil {
+		return err
+	}
+	m.status.Tables, m.status.Rows, m.status.Bytes = copied.Tables, copied.Rows, copied.Bytes
+
+	if err := m.enter(ctx, PhaseIndexing); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.BuildIndexes, db).Get(ctx, nil); err != nil {
+		return err
+	}
+
+	if err := m.enter(ctx, PhaseVerifying); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.Verify, db).Get(ctx, nil); err != nil {
+		return err
+	}
+
+	if err := m.enter(ctx, PhaseDraining); err != nil {
+		return err
+	}
+	if err := m.moveQueues(ctx, ref); err != nil {
+		return err
+	}
+
+	if err := m.enter(ctx, PhaseSwitching); err != nil {
+		return err
+	}
+	cut := activities.CutOverInput{TenantRef: ref, Cluster: m.status.Cluster, Database: m.status.Database}
+	m.onFailure("route the tenant back to the source in the catalog", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(light(ctx), cat.RestoreSource, ref).Get(ctx, nil)
+	})
+	if err := workflow.ExecuteActivity(light(ctx), cat.CutOver, cut).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := m.switchTraffic(ctx, ref); err != nil {
+		return err
+	}
+
+	// The tenant is served from its own database now: lift the freeze.
+	if err := workflow.ExecuteActivity(light(ctx), cat.SetFrozen, activities.FreezeInput{TenantRef: ref, Frozen: false}).Get(ctx, nil); err != nil {
+		return err
+	}
+	m.status.FreezeDuration = workflow.Now(ctx).Sub(m.frozenAt)
+	m.compensations = nil // committed: nothing to undo any more
+	_ = workflow.ExecuteActivity(light(ctx), data.FinishTarget, db).Get(ctx, nil)
+	return nil
+}
+
+// moveQueues prepares the tenant's queues on the new broker, waits for the
+// old ones to drain and moves what is left; rollback moves messages back.
+func (m *migration) moveQueues(ctx workflow.Context, ref activities.TenantRef) error {
+	var q *activities.Queues
+	if err := workflow.ExecuteActivity(light(ctx), q.PrepareQueues, ref).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(drain(ctx), q.DrainQueues, ref).Get(ctx, nil); err != nil {
+		return err
+	}
+	m.onFailure("move the tenant's messages back to the old broker", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(drain(ctx), q.RollbackQueues, ref).Get(ctx, nil)
+	})
+	return workflow.ExecuteActivity(drain(ctx), q.MoveQueues, ref).Get(ctx, nil)
+}
+
+// switchTraffic points the tenant's hostname at the new platform; rollback
+// restores exactly the state the plan recorded.
+func (m *migration) switchTraffic(ctx workflow.Context, ref activities.TenantRef) error {
+	var r *activities.Routing
+	var plan activities.RoutingPlan
+	if err := workflow.ExecuteActivity(cloudflare(ctx), r.PlanRouting, ref).Get(ctx, &plan); err != nil {
+		return err
+	}
+	m.onFailure("restore the tenant's DNS and tunnel", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(cloudflare(ctx), r.RollbackRouting, plan).Get(ctx, nil)
+	})
+	return workflow.ExecuteActivity(cloudflare(ctx), r.SwitchRouting, plan).Get(ctx, nil)
+}
+
+// rollBack runs the compensations in reverse on a context that survives the
+// abort, then records the tenant's end state in the catalog.
+func (m *migration) rollBack(ctx workflow.Context) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	_ = m.enter(ctx, PhaseRollingBack)
+	var failed []string
+	for i := len(m.compensations) - 1; i >= 0; i-- {
+		c := m.compensations[i]
+		if err := c.run(ctx); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %s", c.name, describe(err, false)))
+		}
+	}
+	var cat *activities.Catalog
+	end, state := PhaseRolledBack, activities.StateRolledBack
+	if len(failed) > 0 {
+		end, state = PhaseFailed, activities.StateFailed
+		m.status.RollbackError = fmt.Sprintf("rollback incomplete after %q: %v", m.status.Error, failed)
+	}
+	ref := activities.TenantRef{TenantID: m.in.TenantID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID}
+	_ = workflow.ExecuteActivity(light(ctx), cat.SetState, activities.StateInput{TenantRef: ref, State: state, Reason: m.status.Error}).Get(ctx, nil)
+	_ = m.enter(ctx, end)
+}
+
+// enter moves to the next phase: search attribute, UI details, timings, and
+// a hold if an operator asked for one before this phase.
+func (m *migration) enter(ctx workflow.Context, p Phase) error {
+	now := workflow.Now(ctx)
+	if m.status.Phase != PhasePending {
+		m.status.PhaseTimes[m.status.Phase] = now.Sub(m.phaseStart).Round(time.Millisecond).String()
+	}
+	m.status.Phase, m.phaseStart = p, now
+	if err := m.upsert(ctx, MigrationPhaseKey.ValueSet(string(p))); err != nil {
+		return err
+	}
+	m.showDetails(ctx)
+	if p == m.in.Options.HoldBefore && p != "" {
+		m.status.Held = true
+		m.showDetails(ctx)
+		workflow.GetSignalChannel(ctx, SignalContinue).Receive(ctx, nil)
+		m.status.Held = false
+		m.showDetails(ctx)
+	}
+	return ctx.Err()
+}
+
+func (m *migration) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+func (m *migration) showDetails(ctx workflow.Context) {
+	s := m.status
+	d := fmt.Sprintf("**%s** %s → %s\n\nphase: **%s**", s.TenantID, "source", orDash(s.Cluster), s.Phase)
+	if s.Held {
+		d += " (held: send the `continue` signal to go on)"
+	}
+	if s.Rows > 0 {
+		d += fmt.Sprintf("\n\nrows copied: %d (%d bytes)", s.Rows, s.Bytes)
+	}
+	d += fmt.Sprintf("\n\nelapsed: %s", workflow.Now(ctx).Sub(s.Started).Round(time.Second))
+	if s.Error != "" {
+		d += "\n\nerror: " + s.Error
+	}
+	workflow.SetCurrentDetails(ctx, d)
+}
+
+func (m *migration) finish(ctx workflow.Context) {
+	m.status.Finished = workflow.Now(ctx)
+	if !m.frozenAt.IsZero() && m.status.FreezeDuration == 0 {
+		m.status.FreezeDuration = m.status.Finished.Sub(m.frozenAt)
+	}
+	m.showDetails(ctx)
+	// The workflow's metrics handler records once, not again on replay.
+	metrics := workflow.GetMetricsHandler(ctx)
+	metrics.WithTags(map[string]string{"outcome": string(m.status.Phase)}).Counter("migrawave_tenants").Inc(1)
+	if m.status.FreezeDuration > 0 {
+		metrics.Timer("migrawave_freeze_duration").Record(m.status.FreezeDuration)
+	}
+}
+
+// notifyWave tells the wave that started this tenant how it ended; a wave
+// that continued as new still gets it, as the signal goes by workflow id.
+func (m *migration) notifyWave(ctx workflow.Context) {
+	if m.in.WaveID == "" {
+		return
+	}
+	// A wave that is gone has nobody to tell; the tenant's own end stands.
+	_ = workflow.SignalExternalWorkflow(ctx, WaveWorkflowID(m.in.WaveID), "", SignalTenantDone, m.status).Get(ctx, nil)
+}
+
+func (m *migration) dataQueue() string {
+	if m.in.DataTaskQueue != "" {
+		return m.in.DataTaskQueue
+	}
+	return DefaultDataTaskQueue
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "(placement)"
+	}
+	return s
+}
+
+// describe turns an activity failure into the one line the status shows.
+func describe(err error, aborted bool) string {
+	if aborted {
+		return "aborted by signal"
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return "canceled"
+	}
+	return err.Error()
+}

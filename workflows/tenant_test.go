@@ -1,0 +1,153 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+func newTenantEnv(t *testing.T, fake *fakeActivities) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(quietLogger)
+	env := suite.NewTestWorkflowEnvironment()
+	Register(env)
+	env.RegisterActivity(fake)
+	return env
+}
+
+// The forward steps in order, and the compensation each one registers before
+// (freeze, queues, catalog, routing) or after (database) it changes the world.
+var forward = []struct {
+	step, undo string
+	undoFirst  bool
+}{
+	{step: "Precheck"},
+	{step: "Place"},
+	{step: "CreateDatabase", undo: "DropDatabase"},
+	{step: "Freeze", undo: "Unfreeze", undoFirst: true},
+	{step: "CopyData"},
+	{step: "BuildIndexes"},
+	{step: "Verify"},
+	{step: "PrepareQueues"},
+	{step: "DrainQueues"},
+	{step: "MoveQueues", undo: "RollbackQueues", undoFirst: true},
+	{step: "CutOver", undo: "RestoreSource", undoFirst: true},
+	{step: "PlanRouting"},
+	{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},
+	{step: "Unfreeze"},
+	{step: "FinishTarget"},
+}
+
+func TestTenantMigrationCompletes(t *testing.T) {
+	fake := &fakeActivities{}
+	env := newTenantEnv(t, fake)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", WaveID: ""})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st TenantStatus
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Phase != PhaseCompleted || st.Cluster != "pg-b" || st.Database != "t_acme" || st.Rows != 42 {
+		t.Fatalf("status = %+v", st)
+	}
+	var want []string
+	for _, f := range forward {
+		want = append(want, f.step)
+	}
+	if got := fake.recorded(); !slices.Equal(got, want) {
+		t.Fatalf("calls:\n got %v\nwant %v", got, want)
+	}
+}
+
+// A failure at any step runs the compensations registered so far, newest
+// first, and the tenant ends RolledBack with the reason.
+func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
+	for i, f := range forward[:len(forward)-2] { // unfreezing and finishing come after the commit
+		t.Run(f.step, func(t *testing.T) {
+			fake := &fakeActivities{failAt: f.step}
+			env := newTenantEnv(t, fake)
+			env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
+			err := env.GetWorkflowError()
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || appErr.Type() != "RolledBack" || !strings.Contains(appErr.Message(), "in "+f.step) {
+				t.Fatalf("workflow error = %v; want RolledBack naming %s", err, f.step)
+			}
+			var st TenantStatus
+			if err := appErr.Details(&st); err != nil || st.Phase != PhaseRolledBack {
+				t.Fatalf("status = %+v, %v", st, err)
+			}
+			var undo []string
+			for j := i; j >= 0; j-- {
+				if forward[j].undo != "" && (forward[j].undoFirst || j < i) {
+					undo = append(undo, forward[j].undo)
+				}
+			}
+			undo = append(undo, "SetState:rolled_back")
+			got := fake.recorded()
+			if rolledBack := got[i+1:]; !slices.Equal(rolledBack, undo) {
+				t.Fatalf("after %s failed:\n got %v\nwant %v", f.step, rolledBack, undo)
+			}
+		})
+	}
+}
+
+func TestAbortMidCopyRollsBack(t *testing.T) {
+	fake := &fakeActivities{blockCopy: true, copying: make(chan struct{})}
+	env := newTenantEnv(t, fake)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAbort, nil) }, time.Second)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", TargetCluster: "pg-c"})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || !strings.Contains(appErr.Message(), "aborted") {
+		t.Fatalf("workflow error = %v; want aborted", err)
+	}
+	calls := fake.recorded()
+	if i := slices.Index(calls, "CopyData"); i < 0 || !slices.Equal(calls[i+1:], []string{"Unfreeze", "DropDatabase", "SetState:rolled_back"}) {
+		t.Fatalf("calls = %v", calls)
+	}
+	if slices.Contains(calls, "Place") {
+		t.Fatal("placement ran although the target cluster was given")
+	}
+}
+
+func TestFailingCompensationEndsFailedWithTheReason(t *testing.T) {
+	fake := &fakeActivities{failAt: "Verify", failUndo: "DropDatabase"}
+	env := newTenantEnv(t, fake)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "RollbackFailed" {
+		t.Fatalf("workflow error = %v; want RollbackFailed", err)
+	}
+	var st TenantStatus
+	_ = appErr.Details(&st)
+	if st.Phase != PhaseFailed || !strings.Contains(st.RollbackError, "drop the target database") || !strings.Contains(st.RollbackError, "injected failure in DropDatabase") {
+		t.Fatalf("status = %+v", st)
+	}
+	if !slices.Contains(fake.recorded(), "SetState:failed") {
+		t.Fatalf("calls = %v", fake.recorded())
+	}
+}
+
+func TestHoldBeforeWaitsForContinue(t *testing.T) {
+	fake := &fakeActivities{}
+	env := newTenantEnv(t, fake)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryStatus)
+		var st TenantStatus
+		if err != nil || v.Get(&st) != nil || !st.Held || st.Phase != PhaseVerifying || slices.Contains(fake.recorded(), "Verify") {
+			t.Errorf("while held: %+v, %v, calls %v", st, err, fake.recorded())
+		}
+		env.SignalWorkflow(SignalContinue, nil)
+	}, time.Hour)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", Options: TenantOptions{HoldBefore: PhaseVerifying}})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+}

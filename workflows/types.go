@@ -1,0 +1,80 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/migrawave/migrawave/activities"
+)
+
+// Workflow type names, as the temporal CLI starts them.
+const (
+	TenantMigrationName = "TenantMigration"
+	WaveName            = "Wave"
+)
+
+// Signal, query and update names.
+const (
+	SignalAbort          = "abort"
+	SignalPause          = "pause"
+	SignalResume         = "resume"
+	SignalSetConcurrency = "set-concurrency"
+	SignalContinue       = "continue"
+	SignalTenantDone     = "tenant-done"
+	QueryStatus          = "status"
+)
+
+// Task queues: workflows and light activities on the first, copies and
+// verification on the second, whose workers bound how many run at once.
+const (
+	DefaultTaskQueue     = "migrawave"
+	DefaultDataTaskQueue = "migrawave-data"
+)
+
+// TenantWorkflowID is the workflow id of a tenant's migration: one at a time.
+func TenantWorkflowID(tenant string) string { return "tenant/" + tenant }
+
+// WaveWorkflowID is the workflow id of a wave.
+func WaveWorkflowID(wave string) string { return "wave/" + wave }
+
+// TenantOptions tune one tenant's migration.
+type TenantOptions struct {
+	// KeepTargetOnRollback keeps the target database after a rollback, for
+	// inspection; by default it is dropped.
+	KeepTargetOnRollback bool `json:"keep_target_on_rollback,omitempty"`
+	// HoldBefore parks the migration before this phase until it receives the
+	// `continue` signal: a breakpoint for operators (inspect the target before
+	// verification, say) and for tests.
+	HoldBefore Phase `json:"hold_before,omitempty"`
+}
+
+// TenantInput starts a TenantMigration.
+type TenantInput struct {
+	TenantID string `json:"tenant_id"`
+	WaveID   string `json:"wave_id,omitempty"`
+	// TargetCluster is empty to let placement choose.
+	TargetCluster string        `json:"target_cluster,omitempty"`
+	Options       TenantOptions `json:"options,omitempty"`
+	// DataTaskQueue is where copies and verification run (default migrawave-data).
+	DataTaskQueue string `json:"data_task_queue,omitempty"`
+}
+
+// TenantStatus is what the `status` query returns, and the workflow's result.
+type TenantStatus struct {
+	TenantID       string                     `json:"tenant_id"`
+	WaveID         string                     `json:"wave_id,omitempty"`
+	Phase          Phase                      `json:"phase"`
+	Cluster        string                     `json:"cluster,omitempty"`
+	Database       string                     `json:"database,omitempty"`
+	Rows           int64                      `json:"rows"`
+	Bytes          int64                      `json:"bytes"`
+	Tables         []activities.TableProgress `json:"tables,omitempty"`
+	PhaseTimes     map[Phase]string           `json:"phase_durations,omitempty"`
+	FreezeDuration time.Duration              `json:"freeze_duration_ns"`
+	Started        time.Time                  `json:"started"`
+	Finished       time.Time                  `json:"finished,omitzero"`
+	Error          string                     `json:"error,omitempty"`
+	// RollbackError is set when a compensation could not complete: the
+	// tenant then needs an operator (phase Failed).
+	RollbackError string `json:"rollback_error,omitempty"`
+	Held          bool   `json:"held,omitempty"`
+}
