@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -59,15 +60,42 @@ type Data struct {
 // NewData builds the data activities.
 func NewData(cfg *config.Config) *Data { return &Data{cfg: cfg} }
 
-// CreateDatabase creates the tenant's database on the cluster, with its
-// tables, unless it exists.
+// CreateDatabase creates the tenant's database on the cluster and marks it
+// as this run's. A retry finds its own database and goes on; a database
+// left by anything else is refused: a migration never adopts a copy it did
+// not make.
 func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateDatabaseResult, error) {
+	cl, err := a.cfg.Cluster(in.Cluster)
+	if err != nil {
+		return CreateDatabaseResult{}, badInput(err)
+	}
+	database := target.DatabaseName(a.cfg.Migration.DatabaseTemplate, in.TenantID)
+	marker := "migrawave run " + activity.GetInfo(ctx).WorkflowExecution.RunID
+	conn, err := target.ConnectCluster(ctx, cl)
+	if err != nil {
+		return CreateDatabaseResult{}, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	exists, err := conn.Exists(ctx, database)
+	if err != nil {
+		return CreateDatabaseResult{}, err
+	}
+	if exists {
+		found, err := conn.Marker(ctx, database)
+		if err != nil {
+			return CreateDatabaseResult{}, err
+		}
+		if found != marker {
+			return CreateDatabaseResult{}, badInput(fmt.Errorf("database %s already exists on cluster %s and this migration did not create it: drop it, or migrate the tenant to another cluster", database, cl.Name))
+		}
+		return CreateDatabaseResult{Database: database}, nil
+	}
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, true)
 	if err != nil {
 		return CreateDatabaseResult{}, classify(err)
 	}
-	defer tr.Close()
-	return CreateDatabaseResult{Database: tr.Database}, nil
+	tr.Close()
+	return CreateDatabaseResult{Database: database}, conn.SetMarker(ctx, database, marker)
 }
 
 // DropDatabase drops the tenant's database: the compensation of CreateDatabase.
@@ -92,6 +120,9 @@ func (a *Data) CopyData(ctx context.Context, in DatabaseInput) (CopyResult, erro
 		return CopyResult{}, classify(err)
 	}
 	defer tr.Close()
+	// Chunks report progress as they commit; the ticker covers a chunk of
+	// large rows that takes longer than the heartbeat timeout.
+	defer heartbeatWhile(ctx)()
 	metrics := activity.GetMetricsHandler(ctx)
 	rowsCopied, bytesCopied := metrics.Counter("migrawave_rows_copied"), metrics.Counter("migrawave_bytes_copied")
 	var mu sync.Mutex

@@ -34,7 +34,8 @@ func heavy(ctx workflow.Context, queue string, rows int64) workflow.Context {
 		// Generous for the largest tenants (tens of millions of rows); the
 		// heartbeat, not this, detects a stuck copy.
 		StartToCloseTimeout: 2*time.Hour + time.Duration(rows/2_000)*time.Second,
-		HeartbeatTimeout:    time.Minute,
+		// Activities heartbeat at least every 10 seconds.
+		HeartbeatTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,
 			BackoffCoefficient:     2,

@@ -98,13 +98,13 @@ func (m *migration) run(ctx workflow.Context) error {
 		return err
 	}
 	var created activities.CreateDatabaseResult
-	if err := workflow.ExecuteActivity(light(ctx), data.CreateDatabase, db).Get(ctx, &created); err != nil {
+	if err := workflow.ExecuteActivity(m.dataLight(ctx), data.CreateDatabase, db).Get(ctx, &created); err != nil {
 		return err
 	}
 	m.status.Database = created.Database
 	if !m.in.Options.KeepTargetOnRollback {
 		m.onFailure("drop the target database", func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(light(ctx), data.DropDatabase, db).Get(ctx, nil)
+			return workflow.ExecuteActivity(m.dataLight(ctx), data.DropDatabase, db).Get(ctx, nil)
 		})
 	}
 
@@ -169,7 +169,7 @@ func (m *migration) run(ctx workflow.Context) error {
 	}
 	m.status.FreezeDuration = workflow.Now(ctx).Sub(m.frozenAt)
 	m.compensations = nil // committed: nothing to undo any more
-	_ = workflow.ExecuteActivity(light(ctx), data.FinishTarget, db).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(m.dataLight(ctx), data.FinishTarget, db).Get(ctx, nil)
 	return nil
 }
 
@@ -297,6 +297,11 @@ func (m *migration) dataQueue() string {
 		return m.in.DataTaskQueue
 	}
 	return DefaultDataTaskQueue
+}
+
+// dataLight runs a quick target-database call where the data activities live.
+func (m *migration) dataLight(ctx workflow.Context) workflow.Context {
+	return workflow.WithTaskQueue(light(ctx), m.dataQueue())
 }
 
 func orDash(s string) string {

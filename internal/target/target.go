@@ -116,6 +116,29 @@ func (c *Cluster) setTimeZone(ctx context.Context, database, tz string) error {
 	return nil
 }
 
+// Marker returns the database's comment, which migrawave sets to the run
+// that created it ("" when none or no such database).
+func (c *Cluster) Marker(ctx context.Context, database string) (string, error) {
+	var m *string
+	err := c.conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, database).Scan(&m)
+	if errors.Is(err, pgx.ErrNoRows) || m == nil {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	return *m, nil
+}
+
+// SetMarker records which run created the database.
+func (c *Cluster) SetMarker(ctx context.Context, database, marker string) error {
+	sql := "COMMENT ON DATABASE " + pgx.Identifier{database}.Sanitize() + " IS '" + strings.ReplaceAll(marker, "'", "''") + "'"
+	if _, err := c.conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("cluster %s: marking database %s: %w", c.Name, database, err)
+	}
+	return nil
+}
+
 // Drop drops the database if it exists, closing its connections.
 func (c *Cluster) Drop(ctx context.Context, database string) error {
 	if _, err := c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{database}.Sanitize()+" WITH (FORCE)"); err != nil {
