@@ -7,7 +7,7 @@ MIGRAWAVE := $(CURDIR)/bin/migrawave
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build demo test bench lint stack-up stack-down stack-status
+.PHONY: all build demo test bench bench-copy lint stack-up stack-down stack-status
 
 all: build
 
@@ -35,8 +35,13 @@ test: stack-up
 	MIGRAWAVE_TEMPORAL=$$(bash deploy/local/stack.sh temporal-path) \
 		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-bench: stack-up
+bench: stack-up bench-copy
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# bench-copy measures migrawave copy/verify of a 2.27M-row tenant against
+# pgloader and a bare COPY FROM (dataset generated once; bench/copy/README.md).
+bench-copy:
+	bash bench/copy/run.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -21,9 +21,19 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 	if err != nil {
 		return err
 	}
+	selected := map[string]bool{}
 	for _, t := range tables {
-		if err := runSteps(ctx, pool, t.ForeignKeySteps()); err != nil {
-			return err
+		selected[t.Name] = true
+	}
+	for _, t := range tables {
+		for _, st := range t.ForeignKeySteps() {
+			// With --tables, a referenced table may not be there (yet).
+			if !selected[st.RefTable] {
+				continue
+			}
+			if err := runSteps(ctx, pool, []schema.Step{st}); err != nil {
+				return err
+			}
 		}
 	}
 	return forEachTable(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {

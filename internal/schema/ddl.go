@@ -67,6 +67,8 @@ type Step struct {
 	Table      string
 	Constraint string
 	SQL        string
+	// RefTable is the table a foreign key step references.
+	RefTable string
 }
 
 // PostData returns the steps that follow the table's data: primary key,
@@ -141,7 +143,9 @@ func (t *Table) ForeignKeySteps() []Step {
 		if a := referentialAction(fk.OnUpdate); a != "" {
 			def += " ON UPDATE " + a
 		}
-		out = append(out, addConstraint(t.Name, fk.Name, def))
+		st := addConstraint(t.Name, fk.Name, def)
+		st.RefTable = fk.RefTable
+		out = append(out, st)
 	}
 	return out
 }
