@@ -119,3 +119,24 @@ func TestVersionJSON(t *testing.T) {
 		t.Fatalf("version -o json = %q (exit %d)", stdout, code)
 	}
 }
+
+func TestWaveStartRefusesBadInputBeforeStarting(t *testing.T) {
+	conf := testenv.ConfigPath()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tenants", "a", "--concurrency", "0"}, "--concurrency: must be at least 1, got 0"},
+		{[]string{"--tenants", "a", "--concurrency", "-2"}, "--concurrency: must be at least 1, got -2"},
+		{[]string{"--tenants", "a", "--cluster", "pg-z"}, `--cluster: unknown cluster "pg-z"`},
+		{[]string{"--concurrency", "3"}, "the wave has no tenants"},
+		{[]string{"--tenants", "a", "--max-failed-percent", "140"}, "--max-failed-percent: must be between 0 and 100"},
+	}
+	for _, c := range cases {
+		args := append([]string{"--config", conf, "wave", "start", "--id", "w-bad"}, c.args...)
+		_, stderr, code := run(t, args...)
+		oneClearLine(t, stderr, code, c.want)
+	}
+	_, stderr, code := run(t, "--config", conf, "wave", "start", "--id", "bad id!", "--tenants", "a")
+	oneClearLine(t, stderr, code, `--id: "bad id!" is not a wave id`)
+}

@@ -67,8 +67,9 @@ func newTenantMigrateCmd(a *app) *cobra.Command {
 			id := workflows.TenantWorkflowID(in.TenantID)
 			run, err := tc.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{
 				ID: id, TaskQueue: cfg.Temporal.TaskQueue,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				StaticSummary:            fmt.Sprintf("%s → %s", in.TenantID, orPlacement(in.TargetCluster)),
+				WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				WorkflowExecutionErrorWhenAlreadyStarted: true,
+				StaticSummary:                            fmt.Sprintf("%s → %s", in.TenantID, orPlacement(in.TargetCluster)),
 				TypedSearchAttributes: temporal.NewSearchAttributes(workflows.TenantIDKey.ValueSet(in.TenantID),
 					workflows.MigrationPhaseKey.ValueSet(string(workflows.PhasePending))),
 			}, workflows.TenantMigrationName, in)

@@ -126,8 +126,10 @@ Flags override the file. An id that is already running is refused.`,
 				ID:                       wid,
 				TaskQueue:                cfg.Temporal.TaskQueue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				StaticSummary:            fmt.Sprintf("wave %s: %d tenants, %d at once", in.WaveID, len(in.Tenants), in.Concurrency),
-				TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.WaveIDKey.ValueSet(in.WaveID)),
+				// Without it the SDK hands back the running wave as if just started.
+				WorkflowExecutionErrorWhenAlreadyStarted: true,
+				StaticSummary:                            fmt.Sprintf("wave %s: %d tenants, %d at once", in.WaveID, len(in.Tenants), in.Concurrency),
+				TypedSearchAttributes:                    temporal.NewSearchAttributes(workflows.WaveIDKey.ValueSet(in.WaveID)),
 			}, workflows.WaveName, in)
 			var started *serviceerror.WorkflowExecutionAlreadyStarted
 			if errors.As(err, &started) {
