@@ -24,7 +24,7 @@ func TestWaveIDAlreadyRunning(t *testing.T) {
 	if err != nil {
 		testenv.Unavailable(t, "Temporal", err)
 	}
-	defer tc.Close()
+	t.Cleanup(tc.Close) // registered first, so it runs after the termination below
 	id := fmt.Sprintf("dup-%d", time.Now().UnixNano()%1e9)
 	t.Cleanup(func() { tc.TerminateWorkflow(context.Background(), workflows.WaveWorkflowID(id), "", "end of test") })
 
