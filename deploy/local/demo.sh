@@ -56,7 +56,6 @@ Where to look:
   the wave in the UI   http://127.0.0.1:8233/namespaces/default/workflows/wave%2F$WAVE
   its tenants          $TEMPORAL workflow list --query 'WaveId="$WAVE"'
   the catalog          $ROOT/bin/migrawave --config $CONFIG catalog list
-  worker metrics       http://127.0.0.1:9464/metrics
   Cloudflare emulator  curl -s http://127.0.0.1:8787/__admin/state
   RabbitMQ             http://127.0.0.1:15672 (migrawave/migrawave), vhosts legacy and platform
   logs                 $LOGS/

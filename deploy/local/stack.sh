@@ -7,8 +7,10 @@
 #
 # Idempotent: `up` on a running stack changes nothing. Services already running
 # (the machine's own PostgreSQL, MariaDB, RabbitMQ) are reused and never stopped.
-# Logs and state live under .local/ in the repository; the temporal CLI, which
-# takes minutes to build, is cached under ${MIGRAWAVE_CACHE:-~/.cache/migrawave}.
+# Logs live under .local/ in the repository. The services are the machine's,
+# shared by every checkout, so their state is too: the temporal CLI (minutes
+# to build), Temporal's SQLite file and the emulator's state live under
+# ${MIGRAWAVE_CACHE:-~/.cache/migrawave}.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -218,13 +220,13 @@ temporal_up() {
 	local log="$LOGS/temporal.log" sa args=()
 	temporal_build
 	if ! port_open 7233; then
-		mkdir -p "$LOCAL/temporal"
+		mkdir -p "$CACHE/state"
 		for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
 		# The dev server's SQLite file with WAL and synchronous=normal is several
 		# times faster than its default; the batch limit allows a few operators.
 		setsid "$TEMPORAL" server start-dev \
 			--ip 127.0.0.1 --port 7233 --ui-port 8233 \
-			--db-filename "$LOCAL/temporal/temporal.db" \
+			--db-filename "$CACHE/state/temporal.db" \
 			--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
 			--dynamic-config-value frontend.MaxConcurrentBatchOperationPerNamespace=5 \
 			--log-level warn "${args[@]}" >>"$log" 2>&1 </dev/null &
@@ -265,12 +267,12 @@ cfemu_healthy() { curl -fsS -o /dev/null http://127.0.0.1:8787/__admin/health 2>
 cfemu_up() {
 	local log="$LOGS/cfemu.log"
 	if ! port_open 8787; then
-		mkdir -p "$LOCAL/cfemu" "$LOCAL/bin"
+		mkdir -p "$CACHE/state" "$LOCAL/bin"
 		(cd "$ROOT" && go build -o "$LOCAL/bin/cfemu" ./cmd/cfemu) >>"$log" 2>&1 || die "cfemu: build failed; see $log"
-		# The token is local and throwaway; the config reads it from this file.
-		[ -s "$LOCAL/cfemu/token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LOCAL/cfemu/token"
-		CFEMU_TOKENS=$(cat "$LOCAL/cfemu/token") setsid "$LOCAL/bin/cfemu" --addr 127.0.0.1:8787 \
-			--state "$LOCAL/cfemu/state.json" >>"$log" 2>&1 </dev/null &
+		# The emulator's token is a fixed local one, not a secret: every
+		# checkout's config (deploy/local/cfemu.token) must match the running emulator.
+		CFEMU_TOKENS=$(cat "$ROOT/deploy/local/cfemu.token") setsid "$LOCAL/bin/cfemu" --addr 127.0.0.1:8787 \
+			--state "$CACHE/state/cfemu.json" >>"$log" 2>&1 </dev/null &
 		echo $! >"$RUN/cfemu.pid"
 		mark_started cfemu
 	fi
