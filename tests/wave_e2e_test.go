@@ -29,7 +29,7 @@ import (
 	"github.com/migrawave/migrawave/workflows"
 )
 
-// A wave of 30 seeded tenants on the real stack with two worker processes,
+// A wave of 30 seeded tenants (and one unknown) on the real stack with two worker processes,
 // started with the real temporal CLI: paused and resumed, a worker killed
 // with SIGKILL mid-copy, one tenant failing verification. 29 end Completed
 // and verified, the failing one RolledBack with everything as before.
@@ -69,6 +69,9 @@ func TestWaveEndToEnd(t *testing.T) {
 	big := seeded[0]
 	tenants := append(append(append([]string{}, seeded[1:10]...), big), seeded[10:]...)
 	victim := seeded[7]
+	// A tenant the catalog does not know is reported for itself; the rest go on.
+	const ghost = "ghost-0000"
+	tenants = append(tenants, ghost)
 
 	cat, err := catalog.Open(ctx, cfg.Catalog.DSN)
 	if err != nil {
@@ -112,12 +115,15 @@ func TestWaveEndToEnd(t *testing.T) {
 	temporalCLI(t, "workflow", "signal", "--workflow-id", workflows.TenantWorkflowID(victim), "--name", workflows.SignalContinue)
 
 	final := waitWave(t, tc, waveID, func(s workflows.WaveStatus) bool { return s.Pending == 0 && len(s.Running) == 0 })
-	if final.Completed != 29 || final.RolledBack != 1 {
-		t.Fatalf("wave ended %+v; want 29 completed and 1 rolled back", final)
+	if final.Completed != 29 || final.RolledBack != 2 {
+		t.Fatalf("wave ended %+v; want 29 completed and 2 rolled back", final)
 	}
 	for _, o := range final.Outcomes {
 		if o.TenantID == victim && (o.Phase != workflows.PhaseRolledBack || !strings.Contains(o.Error, "verification failed")) {
 			t.Fatalf("victim outcome %+v; want RolledBack with the verification failure", o)
+		}
+		if o.TenantID == ghost && (o.Phase != workflows.PhaseRolledBack || !strings.Contains(o.Error, `unknown tenant "ghost-0000"`)) {
+			t.Fatalf("unknown tenant's outcome %+v; want RolledBack naming it", o)
 		}
 	}
 
@@ -135,7 +141,7 @@ func TestWaveEndToEnd(t *testing.T) {
 	}
 
 	// The 29: catalog location, DNS at the new platform, queues moved, data verified.
-	for _, tenant := range tenants {
+	for _, tenant := range seeded {
 		if tenant == victim {
 			continue
 		}
