@@ -53,7 +53,9 @@ func TestWaveContinuesAsNewOnTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { tc.TerminateWorkflow(context.Background(), workflows.WaveWorkflowID(waveID), "", "end of test") })
+	t.Cleanup(func() {
+		tc.TerminateWorkflow(context.Background(), workflows.WaveWorkflowID(waveID), "", "end of test")
+	})
 	time.Sleep(2 * time.Second)
 	if err := tc.SignalWorkflow(context.Background(), workflows.WaveWorkflowID(waveID), "", workflows.SignalSetConcurrency, 25); err != nil {
 		t.Fatal(err)
