@@ -111,20 +111,9 @@ func newTenantStatusCmd(a *app) *cobra.Command {
 			}
 			defer tc.Close()
 			id := workflows.TenantWorkflowID(args[0])
-			desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
-			var notFound *serviceerror.NotFound
-			if errors.As(err, &notFound) {
-				return fmt.Errorf("no migration of %s has run", args[0])
-			}
-			if err != nil {
-				return err
-			}
-			v, err := tc.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
-			if err != nil {
-				return fmt.Errorf("querying %s: %w", id, err)
-			}
 			var st workflows.TenantStatus
-			if err := v.Get(&st); err != nil {
+			desc, err := describeAndQuery(ctx, tc, id, "no migration of "+args[0]+" has run", &st)
+			if err != nil {
 				return err
 			}
 			// The running step's progress lives in its heartbeat, not in the workflow.

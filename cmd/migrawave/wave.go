@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"gopkg.in/yaml.v3"
@@ -222,13 +223,8 @@ func newWaveStatusCmd(a *app) *cobra.Command {
 
 // waveStatus queries a wave; closed is the workflow's end state, or "" while it runs.
 func waveStatus(ctx context.Context, tc client.Client, wave string) (workflows.WaveStatus, string, error) {
-	id := workflows.WaveWorkflowID(wave)
 	var st workflows.WaveStatus
-	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return st, "", fmt.Errorf("no wave %s", wave)
-	}
+	desc, err := describeAndQuery(ctx, tc, workflows.WaveWorkflowID(wave), "no wave "+wave, &st)
 	if err != nil {
 		return st, "", err
 	}
@@ -236,11 +232,35 @@ func waveStatus(ctx context.Context, tc client.Client, wave string) (workflows.W
 	if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		closed = strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
 	}
+	return st, closed, nil
+}
+
+// describeAndQuery describes a workflow and decodes its status into out:
+// from the result (or the failure's details) once it has ended, so that no
+// worker is needed to read it, else from its `status` query. unknown says
+// what to tell when the workflow never ran.
+func describeAndQuery(ctx context.Context, tc client.Client, id, unknown string, out any) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, errors.New(unknown)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		err := tc.GetWorkflow(ctx, id, "").Get(ctx, out)
+		var appErr *temporal.ApplicationError
+		if err == nil || errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(out) == nil {
+			return desc, nil
+		}
+		// Terminated or timed out: no result, ask the workflow itself.
+	}
 	v, err := tc.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
 	if err != nil {
-		return st, closed, fmt.Errorf("querying wave %s: %w", wave, err)
+		return nil, fmt.Errorf("querying %s: %w", id, err)
 	}
-	return st, closed, v.Get(&st)
+	return desc, v.Get(out)
 }
 
 func printWave(w *tableWriter, cfg *config.Config, st workflows.WaveStatus, closed string) {
