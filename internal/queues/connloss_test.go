@@ -44,14 +44,7 @@ func TestMoveConnectionLost(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			ctx := context.Background()
-			names := f.names(t)
-			var all []string
-			for _, q := range names {
-				all = append(all, seed(t, f.cfg.OldURL, q, 1000)...)
-			}
-			if _, err := f.eng.Prepare(ctx, f.tenant); err != nil {
-				t.Fatal(err)
-			}
+			names, all := f.seedAndPrepare(t, 1000)
 			closed := false
 			_, err := f.eng.Move(ctx, f.tenant, MoveOptions{Batch: 100, Progress: func(p MoveProgress) {
 				if !closed && p.Moved >= 300 {

@@ -1,6 +1,7 @@
 package queues
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -54,6 +55,20 @@ func (f *fixture) names(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// seedAndPrepare puts perQueue messages in each of the tenant's old queues,
+// declares the new ones, and returns the queue names and every message id.
+func (f *fixture) seedAndPrepare(t *testing.T, perQueue int) (names, ids []string) {
+	t.Helper()
+	names = f.names(t)
+	for _, q := range names {
+		ids = append(ids, seed(t, f.cfg.OldURL, q, perQueue)...)
+	}
+	if _, err := f.eng.Prepare(context.Background(), f.tenant); err != nil {
+		t.Fatal(err)
+	}
+	return names, ids
 }
 
 func (f *fixture) deleteQueues(t *testing.T) {

@@ -78,14 +78,7 @@ func TestMoveSurvivesKill(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	names := f.names(t)
-	var all []string
-	for _, q := range names {
-		all = append(all, seed(t, f.cfg.OldURL, q, 1500)...)
-	}
-	if _, err := f.eng.Prepare(ctx, f.tenant); err != nil {
-		t.Fatal(err)
-	}
+	names, all := f.seedAndPrepare(t, 1500)
 
 	// 1,500 messages a queue in batches of 50: batch 40 is the tenth of
 	// the second queue.

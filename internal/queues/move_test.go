@@ -17,14 +17,7 @@ func TestDrainAndMove10k(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	names := f.names(t)
-	var all []string
-	for _, q := range names {
-		all = append(all, seed(t, f.cfg.OldURL, q, 5000)...)
-	}
-	if _, err := f.eng.Prepare(ctx, f.tenant); err != nil {
-		t.Fatal(err)
-	}
+	names, all := f.seedAndPrepare(t, 5000)
 	app := startConsumer(t, f.cfg.OldURL, names, 10, 2*time.Millisecond)
 
 	drain, err := f.eng.Drain(ctx, f.tenant, DrainOptions{Timeout: 3 * time.Second, Interval: 250 * time.Millisecond})
@@ -86,14 +79,7 @@ func TestRollbackMovesEverythingBack(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	names := f.names(t)
-	var all []string
-	for _, q := range names {
-		all = append(all, seed(t, f.cfg.OldURL, q, 500)...)
-	}
-	if _, err := f.eng.Prepare(ctx, f.tenant); err != nil {
-		t.Fatal(err)
-	}
+	names, all := f.seedAndPrepare(t, 500)
 	move, err := f.eng.Move(ctx, f.tenant, MoveOptions{Batch: 100})
 	if err != nil {
 		t.Fatal(err)
