@@ -209,7 +209,10 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 	return reports, nil
 }
 
-// copyTable copies one table chunk by chunk from its checkpoint.
+// copyTable copies one table chunk by chunk from its checkpoint. A table
+// with the tenant column goes in key order, LIMIT rows at a time, and its
+// checkpoint is the last key copied; an owned table goes a page of parents at
+// a time, and its checkpoint is the last parent key of the page.
 func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, opts Options) (TableReport, error) {
 	start := time.Now()
 	tr := TableReport{Table: t.Name, Rows: cp.rows, Bytes: cp.bytes, Resumed: cp.rows > 0 || cp.done, Conversions: values.Counts{}, Notes: t.Notes}
@@ -225,20 +228,45 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 		dstNames[i] = col.Name
 	}
 	keyIdx := keyPositions(t, cols)
+	var pager *source.Pager
+	if t.Source.Paged() {
+		pager = c.Layout.NewPager(c.Source, t.Source, c.Tenant, opts.ChunkRows)
+	}
 	last := cp.lastKey
 	for {
-		query, args := c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, opts.ChunkRows)
+		var query string
+		var args []any
+		var pageEnd [][]byte
+		if pager != nil {
+			var err error
+			if pageEnd, err = pager.Next(ctx, last); err != nil {
+				return tr, err
+			}
+			query, args = c.Layout.PageQuery(t.Source, srcNames, c.Tenant, last, pageEnd)
+		} else {
+			query, args = c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, opts.ChunkRows)
+		}
 		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: tr.Conversions}
-		n, err := c.copyChunk(ctx, t, chunk, query, args, dstNames, opts.ChunkRows)
+		// What the checkpoint says once n rows are in.
+		endOf := func(n int64) ([][]byte, bool) {
+			if pager != nil {
+				return pageEnd, pageEnd == nil
+			}
+			return chunk.lastKeyOr(nil), n < int64(opts.ChunkRows)
+		}
+		n, err := c.copyChunk(ctx, t, chunk, query, args, dstNames, endOf)
 		if err != nil {
 			return tr, err
 		}
 		tr.Rows += n
 		tr.Bytes += chunk.bytes
-		if n > 0 {
-			last = chunk.lastKey
+		next, done := endOf(n)
+		if next != nil {
+			last = next
 		}
-		done := n < int64(opts.ChunkRows)
+		if pager != nil {
+			pager.Seen(n)
+		}
 		if opts.Progress != nil {
 			opts.Progress(Progress{Table: t.Name, Rows: tr.Rows, Bytes: tr.Bytes, Checkpoint: last, Done: done})
 		}
@@ -251,8 +279,9 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 }
 
 // copyChunk streams one chunk from the source into COPY and commits it with
-// its checkpoint. It returns the rows copied.
-func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSource, query string, args []any, dstNames []string, limit int) (int64, error) {
+// its checkpoint, which endOf gives for the rows copied. It returns the rows
+// copied.
+func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSource, query string, args []any, dstNames []string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
 	rows, err := c.Source.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("source: reading %s: %w", t.Source.Name, err)
@@ -270,7 +299,8 @@ func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSou
 		if err != nil {
 			return fmt.Errorf("target: copying into %s: %w", t.Name, err)
 		}
-		return saveCheckpoint(ctx, tx, t.Name, chunk.lastKeyOr(nil), n, chunk.bytes, n < int64(limit))
+		end, done := endOf(n)
+		return saveCheckpoint(ctx, tx, t.Name, end, n, chunk.bytes, done)
 	})
 	if err != nil {
 		return 0, err

@@ -14,35 +14,112 @@ import (
 // identifier is quoted and every value is a parameter.
 func (l *Layout) ChunkQuery(t *TenantTable, columns []string, tenant string, lastKey [][]byte, limit int) (string, []any) {
 	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, c := range columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("t." + QuoteIdent(c))
-	}
+	b.WriteString(selectList(columns))
 	b.WriteString(" FROM " + l.scopedFrom(t))
 	args := []any{tenant}
 	if lastKey != nil {
-		pred, keyArgs := keysetAfter(t, lastKey)
+		pred, keyArgs := keyCompare("t", t, t.Key, ">", lastKey)
 		b.WriteString(" AND " + pred)
 		args = append(args, keyArgs...)
 	}
-	b.WriteString(" ORDER BY ")
-	for i, k := range t.Key {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("t." + QuoteIdent(k))
-	}
-	b.WriteString(" LIMIT ?")
+	b.WriteString(orderBy(t.Key) + " LIMIT ?")
 	args = append(args, limit)
+	return b.String(), args
+}
+
+// Paged reports whether t is read in pages of parent rows rather than in
+// key order: an owned table. Ordering an owned table by its own key would
+// make the source join and sort every row of the tenant for each chunk.
+func (t *TenantTable) Paged() bool { return t.Scope == ScopeOwned }
+
+// PageColumns are the columns of an owned table t that reference its parent:
+// a page of parent keys is a range of them, the same in source and target.
+func (t *TenantTable) PageColumns() []string { return t.Path[0].Columns }
+
+// NextPage returns the key of the n-th parent of the owned table t after
+// the parent key after (nil: from the first), so that the page (after, end]
+// holds n parents; end is nil when fewer than n parents are left.
+func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, after [][]byte, n int) ([][]byte, error) {
+	hop := t.Path[0]
+	parent, ok := l.Table(hop.Table)
+	if !ok {
+		return nil, fmt.Errorf("source: %s is owned by %s, which is not a tenant table", t.Name, hop.Table)
+	}
+	var b strings.Builder
+	b.WriteString(selectList(hop.RefColumns))
+	b.WriteString(" FROM " + l.scopedFrom(parent))
+	args := []any{tenant}
+	if after != nil {
+		pred, keyArgs := keyCompare("t", parent, hop.RefColumns, ">", after)
+		b.WriteString(" AND " + pred)
+		args = append(args, keyArgs...)
+	}
+	b.WriteString(orderBy(hop.RefColumns) + " LIMIT 1 OFFSET ?")
+	args = append(args, n-1)
+
+	raw := make([]sql.RawBytes, len(hop.RefColumns))
+	dest := make([]any, len(raw))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	rows, err := db.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("source: paging %s by %s: %w", t.Name, hop.Table, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("source: paging %s by %s: %w", t.Name, hop.Table, err)
+	}
+	end := make([][]byte, len(raw))
+	for i := range raw {
+		end[i] = append([]byte(nil), raw[i]...)
+	}
+	return end, rows.Err()
+}
+
+// PageQuery selects the tenant's rows of the owned table t whose parent key
+// lies in (after, end], in no particular order; nil bounds are open.
+func (l *Layout) PageQuery(t *TenantTable, columns []string, tenant string, after, end [][]byte) (string, []any) {
+	hop := t.Path[0]
+	parent, _ := l.Table(hop.Table)
+	var b strings.Builder
+	b.WriteString(selectList(columns))
+	b.WriteString(" FROM " + l.scopedFrom(t))
+	args := []any{tenant}
+	// The bounds are on the parent's key, which MariaDB reads as a range
+	// of its primary key and then joins the children through their index.
+	for _, bound := range []struct {
+		op  string
+		key [][]byte
+	}{{">", after}, {"<=", end}} {
+		if bound.key != nil {
+			pred, keyArgs := keyCompare("p1", parent, hop.RefColumns, bound.op, bound.key)
+			b.WriteString(" AND " + pred)
+			args = append(args, keyArgs...)
+		}
+	}
 	return b.String(), args
 }
 
 // CountQuery counts a tenant's rows of t.
 func (l *Layout) CountQuery(t *TenantTable, tenant string) (string, []any) {
 	return "SELECT COUNT(*) FROM " + l.scopedFrom(t), []any{tenant}
+}
+
+// selectList and orderBy name columns of the table aliased t.
+func selectList(columns []string) string { return "SELECT " + qualified(columns) }
+
+func orderBy(columns []string) string { return " ORDER BY " + qualified(columns) }
+
+func qualified(columns []string) string {
+	q := make([]string, len(columns))
+	for i, c := range columns {
+		q[i] = "t." + QuoteIdent(c)
+	}
+	return strings.Join(q, ", ")
 }
 
 // scopedFrom is the FROM and WHERE that restrict t to one tenant's rows,
@@ -67,21 +144,30 @@ func (l *Layout) scopedFrom(t *TenantTable) string {
 	return b.String()
 }
 
-// keysetAfter is the predicate "key > lastKey" spelled out column by column
-// — (a > ?) OR (a = ? AND b > ?) — which MariaDB turns into index ranges
-// where a row constructor comparison would not be.
-func keysetAfter(t *TenantTable, last [][]byte) (string, []any) {
-	key := t.Key
+// keyCompare is the predicate "(cols) op key" for op ">" or "<=", spelled
+// out column by column — (a > ?) OR (a = ? AND b > ?) — which MariaDB turns
+// into index ranges where a row constructor comparison would not be. The
+// columns belong to t, under alias.
+func keyCompare(alias string, t *TenantTable, cols []string, op string, key [][]byte) (string, []any) {
+	last := ">"
+	strict := ">"
+	if op == "<=" {
+		last, strict = "<=", "<"
+	}
 	var ors []string
 	var args []any
-	for i := range key {
+	for i := range cols {
 		var ands []string
 		for j := 0; j < i; j++ {
-			ands = append(ands, "t."+QuoteIdent(key[j])+" = ?")
-			args = append(args, keyArg(t, key[j], last[j]))
+			ands = append(ands, alias+"."+QuoteIdent(cols[j])+" = ?")
+			args = append(args, keyArg(t, cols[j], key[j]))
 		}
-		ands = append(ands, "t."+QuoteIdent(key[i])+" > ?")
-		args = append(args, keyArg(t, key[i], last[i]))
+		cmp := strict
+		if i == len(cols)-1 {
+			cmp = last
+		}
+		ands = append(ands, alias+"."+QuoteIdent(cols[i])+" "+cmp+" ?")
+		args = append(args, keyArg(t, cols[i], key[i]))
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/migrawave/migrawave/internal/schema"
+	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/values"
 )
 
@@ -20,12 +22,15 @@ type comparer struct {
 	cols     []*schema.Column
 	srcNames []string
 	keyIdx   []int
-	keyCols  []*schema.Column
-	dstQuery string // without the range predicate
+	// rangeCols are the columns whose ranges make spans: the key, or the
+	// columns of an owned table that reference its parent.
+	rangeCols []*schema.Column
+	dstQuery  string // without the range predicate
+	seed      maphash.Seed
 }
 
-func newComparer(v *Verifier, t *schema.Table) *comparer {
-	c := &comparer{v: v, t: t, cols: t.CopiedColumns()}
+func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
+	c := &comparer{v: v, t: t, cols: t.CopiedColumns(), seed: seed}
 	selects := make([]string, len(c.cols))
 	for i, col := range c.cols {
 		c.srcNames = append(c.srcNames, col.Source.Name)
@@ -40,7 +45,17 @@ func newComparer(v *Verifier, t *schema.Table) *comparer {
 		for i, col := range c.cols {
 			if col.Name == k {
 				c.keyIdx = append(c.keyIdx, i)
-				c.keyCols = append(c.keyCols, col)
+				c.rangeCols = append(c.rangeCols, col)
+			}
+		}
+	}
+	if t.Source.Paged() {
+		c.rangeCols = nil
+		for _, name := range t.Source.PageColumns() {
+			for _, col := range c.cols {
+				if col.Source.Name == name {
+					c.rangeCols = append(c.rangeCols, col)
+				}
 			}
 		}
 	}
@@ -48,15 +63,76 @@ func newComparer(v *Verifier, t *schema.Table) *comparer {
 	return c
 }
 
-// sourceChunk reads up to n of the tenant's rows after the key lower.
-func (c *comparer) sourceChunk(ctx context.Context, lower [][]byte, n int) (*chunk, error) {
-	query, args := c.v.Layout.ChunkQuery(c.t.Source, c.srcNames, c.v.Tenant, lower, n)
+// spans returns a function that reads the source one span after another,
+// each of about n rows, until it returns a span with no upper bound.
+func (c *comparer) spans(n int) func(context.Context) (span, *chunk, error) {
+	var lower [][]byte
+	t := c.t.Source
+	var pager *source.Pager
+	if t.Paged() {
+		pager = c.v.Layout.NewPager(c.v.Source, t, c.v.Tenant, n)
+	}
+	return func(ctx context.Context) (span, *chunk, error) {
+		r := span{lower: lower}
+		var query string
+		var args []any
+		if pager != nil {
+			end, err := pager.Next(ctx, lower)
+			if err != nil {
+				return r, nil, err
+			}
+			r.upper = end
+			query, args = c.v.Layout.PageQuery(t, c.srcNames, c.v.Tenant, lower, end)
+		} else {
+			query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, lower, n)
+		}
+		out, last, err := c.sourceChunk(ctx, query, args, false)
+		if err != nil {
+			return r, nil, err
+		}
+		r.rows = out.count
+		if pager != nil {
+			pager.Seen(int64(out.count))
+		} else if out.count == n {
+			r.upper = last
+		}
+		lower = r.upper
+		return r, out, nil
+	}
+}
+
+// drillDown reads a span that differs again from both sides, row by row
+// under their keys, and counts and lists what is missing, extra or different.
+func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, max int) error {
+	t := c.t.Source
+	var query string
+	var args []any
+	if t.Paged() {
+		query, args = c.v.Layout.PageQuery(t, c.srcNames, c.v.Tenant, r.lower, r.upper)
+	} else {
+		query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, r.lower, r.rows)
+	}
+	src, _, err := c.sourceChunk(ctx, query, args, true)
+	if err != nil {
+		return err
+	}
+	dst, err := c.targetChunk(ctx, r, true)
+	if err != nil {
+		return err
+	}
+	diffRows(res, src, dst, max)
+	return nil
+}
+
+// sourceChunk reads the source rows query selects, with each row's key when
+// detail is set, and returns the key of the last row.
+func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, detail bool) (*chunk, [][]byte, error) {
 	rows, err := c.v.Source.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
+		return nil, nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
 	}
 	defer rows.Close()
-	out := newChunk()
+	out := newChunk(detail)
 	raw := make([]sql.RawBytes, len(c.cols))
 	dest := make([]any, len(c.cols))
 	for i := range raw {
@@ -64,43 +140,41 @@ func (c *comparer) sourceChunk(ctx context.Context, lower [][]byte, n int) (*chu
 	}
 	vals := make([]any, len(c.cols))
 	counts := values.Counts{}
+	lastKey := make([][]byte, len(c.keyIdx))
 	var buf []byte
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
+			return nil, nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
 		}
 		for i, col := range c.cols {
 			if vals[i], err = values.Convert(col, raw[i], counts); err != nil {
-				return nil, fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
+				return nil, nil, fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
 			}
 		}
-		var key string
-		if buf, key, err = c.canonical(buf[:0], vals); err != nil {
-			return nil, err
+		if buf, err = c.add(out, buf[:0], vals); err != nil {
+			return nil, nil, err
 		}
-		out.add(key, rowHash(buf))
-		out.lastKey = make([][]byte, len(c.keyIdx))
 		for i, idx := range c.keyIdx {
-			out.lastKey[i] = append([]byte(nil), raw[idx]...)
+			lastKey[i] = append(lastKey[i][:0], raw[idx]...)
 		}
-		out.count++
 	}
-	return out, rows.Err()
+	return out, lastKey, rows.Err()
 }
 
-// targetChunk reads the target rows with lower < key <= upper (nil: unbounded).
-func (c *comparer) targetChunk(ctx context.Context, lower, upper [][]byte) (*chunk, error) {
+// targetChunk reads the target rows in the span r, with each row's key when
+// detail is set.
+func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk, error) {
 	var where []string
 	var args []any
-	keyList := make([]string, len(c.keyCols))
-	for i, col := range c.keyCols {
-		keyList[i] = schema.QuoteIdent(col.Name)
+	list := make([]string, len(c.rangeCols))
+	for i, col := range c.rangeCols {
+		list[i] = schema.QuoteIdent(col.Name)
 	}
-	tuple := "(" + strings.Join(keyList, ", ") + ")"
+	tuple := "(" + strings.Join(list, ", ") + ")"
 	bound := func(op string, key [][]byte) error {
 		ph := make([]string, len(key))
 		for i, raw := range key {
-			v, err := values.Convert(c.keyCols[i], raw, values.Counts{})
+			v, err := values.Convert(c.rangeCols[i], raw, values.Counts{})
 			if err != nil {
 				return err
 			}
@@ -110,13 +184,13 @@ func (c *comparer) targetChunk(ctx context.Context, lower, upper [][]byte) (*chu
 		where = append(where, tuple+" "+op+" ("+strings.Join(ph, ", ")+")")
 		return nil
 	}
-	if lower != nil {
-		if err := bound(">", lower); err != nil {
+	if r.lower != nil {
+		if err := bound(">", r.lower); err != nil {
 			return nil, err
 		}
 	}
-	if upper != nil {
-		if err := bound("<=", upper); err != nil {
+	if r.upper != nil {
+		if err := bound("<=", r.upper); err != nil {
 			return nil, err
 		}
 	}
@@ -124,41 +198,59 @@ func (c *comparer) targetChunk(ctx context.Context, lower, upper [][]byte) (*chu
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := c.v.Target.Query(ctx, query+" ORDER BY "+strings.Join(keyList, ", "), args...)
+	rows, err := c.v.Target.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
 	}
 	defer rows.Close()
-	out := newChunk()
+	out := newChunk(detail)
 	var buf []byte
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
 		}
-		var key string
-		if buf, key, err = c.canonical(buf[:0], vals); err != nil {
+		if buf, err = c.add(out, buf[:0], vals); err != nil {
 			return nil, err
 		}
-		out.add(key, rowHash(buf))
-		out.count++
 	}
 	return out, rows.Err()
 }
 
-// canonical appends the row's canonical bytes to buf and prints its key.
-func (c *comparer) canonical(buf []byte, vals []any) ([]byte, string, error) {
+func newChunk(detail bool) *chunk {
+	if detail {
+		return &chunk{rows: map[string]uint64{}}
+	}
+	return &chunk{}
+}
+
+// add hashes one row's canonical bytes (built in buf, returned for reuse)
+// into out, under its printed key when out keeps rows.
+func (c *comparer) add(out *chunk, buf []byte, vals []any) ([]byte, error) {
 	var err error
 	for i, col := range c.cols {
 		if buf, err = values.AppendCanonical(buf, col, vals[i]); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
+	var key string
+	if out.rows != nil {
+		if key, err = c.printKey(vals); err != nil {
+			return nil, err
+		}
+	}
+	out.add(key, maphash.Bytes(c.seed, buf))
+	return buf, nil
+}
+
+// printKey names a row by its key, e.g. (id=42).
+func (c *comparer) printKey(vals []any) (string, error) {
 	parts := make([]string, len(c.keyIdx))
 	var kb []byte
+	var err error
 	for i, idx := range c.keyIdx {
 		if kb, err = values.AppendCanonical(kb[:0], c.cols[idx], vals[idx]); err != nil {
-			return nil, "", err
+			return "", err
 		}
 		s := "NULL"
 		if len(kb) > 4 {
@@ -169,5 +261,5 @@ func (c *comparer) canonical(buf []byte, vals []any) ([]byte, string, error) {
 		}
 		parts[i] = c.cols[idx].Name + "=" + s
 	}
-	return buf, "(" + strings.Join(parts, ", ") + ")", nil
+	return "(" + strings.Join(parts, ", ") + ")", nil
 }

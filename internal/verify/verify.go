@@ -7,10 +7,10 @@ package verify
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +108,8 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 			tables = append(tables, t)
 		}
 	}
+	// One key for every row hash of the run, source and target alike.
+	seed := maphash.MakeSeed()
 	start := time.Now()
 	results := make([]TableResult, len(tables))
 	errs := make([]error, len(tables))
@@ -119,7 +121,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i], errs[i] = v.table(ctx, t, opts)
+			results[i], errs[i] = v.table(ctx, t, seed, opts)
 		}()
 	}
 	wg.Wait()
@@ -133,7 +135,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-func (v *Verifier) table(ctx context.Context, t *schema.Table, opts Options) (TableResult, error) {
+func (v *Verifier) table(ctx context.Context, t *schema.Table, seed maphash.Seed, opts Options) (TableResult, error) {
 	start := time.Now()
 	res := TableResult{Table: t.Name}
 	q, args := v.Layout.CountQuery(t.Source, v.Tenant)
@@ -148,81 +150,80 @@ func (v *Verifier) table(ctx context.Context, t *schema.Table, opts Options) (Ta
 		res.Duration = time.Since(start)
 		return res, nil
 	}
-	cmp := newComparer(v, t)
+	cmp := newComparer(v, t, seed)
 	// The source is read one chunk ahead, so that reading it overlaps with
 	// reading the target range of the chunk before.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type sourced struct {
+		r   span
 		c   *chunk
 		err error
 	}
 	chunks := make(chan sourced, 1)
 	go func() {
 		defer close(chunks)
-		var lower [][]byte
+		next := cmp.spans(opts.ChunkRows)
 		for {
-			c, err := cmp.sourceChunk(ctx, lower, opts.ChunkRows)
+			r, c, err := next(ctx)
 			select {
-			case chunks <- sourced{c, err}:
+			case chunks <- sourced{r, c, err}:
 			case <-ctx.Done():
 				return
 			}
-			if err != nil || c.count < opts.ChunkRows {
+			if err != nil || r.upper == nil {
 				return
 			}
-			lower = c.lastKey
 		}
 	}()
-	var lower [][]byte
 	for s := range chunks {
 		if s.err != nil {
 			return res, s.err
 		}
-		src := s.c
-		last := src.count < opts.ChunkRows
-		var upper [][]byte
-		if !last {
-			upper = src.lastKey
-		}
-		dst, err := cmp.targetChunk(ctx, lower, upper)
+		dst, err := cmp.targetChunk(ctx, s.r, false)
 		if err != nil {
 			return res, err
 		}
 		res.Chunks++
-		if src.digest != dst.digest {
+		if s.c.count != dst.count || s.c.digest != dst.digest {
 			res.ChunksDiffer++
-			diffRows(&res, src, dst, opts.MaxListed)
+			if err := cmp.drillDown(ctx, s.r, &res, opts.MaxListed); err != nil {
+				return res, err
+			}
 		}
-		lower = src.lastKey
 	}
 	res.Match = res.SourceRows == res.TargetRows && res.ChunksDiffer == 0
 	res.Duration = time.Since(start)
 	return res, nil
 }
 
-// chunk is one range of rows, each reduced to a hash under its printed key.
-type chunk struct {
-	count   int
-	keys    []string
-	rows    map[string][32]byte
-	digest  [32]byte
-	lastKey [][]byte
+// span is a range of rows (lower, upper] of a table's range columns: its
+// key, or for an owned table the columns referencing its parent. A nil
+// bound is open. rows is how many rows the source held in it.
+type span struct {
+	lower, upper [][]byte
+	rows         int
 }
 
-func newChunk() *chunk { return &chunk{rows: map[string][32]byte{}} }
+// chunk is what one side holds in a span: a digest of its rows and, when
+// drilling down, each row's hash under its printed key.
+type chunk struct {
+	count  int
+	digest uint64
+	keys   []string
+	rows   map[string]uint64
+}
 
-// add records one row; the chunk digest combines row hashes independent of
-// order, as the two engines may order equal-looking keys differently.
-func (c *chunk) add(key string, rowHash [32]byte) {
-	c.keys = append(c.keys, key)
-	c.rows[key] = rowHash
-	for i := range c.digest {
-		c.digest[i] += rowHash[i]
+// add records one row; the digest sums row hashes, independent of order, as
+// the two engines may order equal-looking keys differently.
+func (c *chunk) add(key string, rowHash uint64) {
+	c.count++
+	c.digest += rowHash
+	if c.rows != nil {
+		c.keys = append(c.keys, key)
+		c.rows[key] = rowHash
 	}
 }
-
-func rowHash(canonical []byte) [32]byte { return sha256.Sum256(canonical) }
 
 func diffRows(res *TableResult, src, dst *chunk, max int) {
 	list := func(l *[]string, key string) {
