@@ -22,11 +22,13 @@ var version = "dev"
 
 // app holds the global flags and what commands share.
 type app struct {
-	configPath string
-	output     string
-	logLevel   string
-	logFormat  string
-	log        *slog.Logger
+	configPath  string
+	output      string
+	logLevel    string
+	logFormat   string
+	log         *slog.Logger
+	cpuProfile  string
+	stopProfile func()
 }
 
 func main() {
@@ -75,12 +77,15 @@ Configuration comes from one YAML file (--config); see deploy/local/migrawave.ya
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.init()
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { a.stopProfile() },
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.configPath, "config", envOr("MIGRAWAVE_CONFIG", config.DefaultPath), "configuration file (env MIGRAWAVE_CONFIG)")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&a.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the command to this file")
+	_ = f.MarkHidden("cpu-profile")
 
 	root.AddCommand(
 		newVersionCmd(a),
@@ -99,6 +104,10 @@ Configuration comes from one YAML file (--config); see deploy/local/migrawave.ya
 }
 
 func (a *app) init() error {
+	var err error
+	if a.stopProfile, err = startCPUProfile(a.cpuProfile); err != nil {
+		return err
+	}
 	if a.output != "text" && a.output != "json" {
 		return fmt.Errorf("--output: %q is not text or json", a.output)
 	}

@@ -2,16 +2,23 @@ package copy
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/values"
 )
 
-// chunkSource feeds pgx's CopyFrom straight from the source rows: one row is
-// read, converted and encoded before the next is read, so memory stays flat
-// whatever the table size.
+// copyHeader starts PostgreSQL's binary COPY format: the signature, no flags
+// and no header extension.
+var copyHeader = []byte("PGCOPY\n\377\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// chunkSource is the binary COPY stream of one chunk, read by pgconn's
+// CopyFrom straight from the source rows: each row is read and encoded only
+// when the buffer before it has been sent, so memory stays flat whatever the
+// table size.
 type chunkSource struct {
 	table  *schema.Table
 	cols   []*schema.Column
@@ -21,56 +28,80 @@ type chunkSource struct {
 	rows    *sql.Rows
 	raw     []sql.RawBytes
 	dest    []any
-	vals    []any
+	buf     []byte
+	off     int
+	n       int64 // rows encoded
 	lastKey [][]byte
 	bytes   int64
+	ended   bool
 	err     error
 }
 
-func (s *chunkSource) Next() bool {
-	if s.err != nil || !s.rows.Next() {
-		return false
+// bufSize is how much is encoded ahead of the connection, about one pgconn
+// CopyData message.
+const bufSize = 64 << 10
+
+func (s *chunkSource) Read(p []byte) (int, error) {
+	if s.off == len(s.buf) {
+		if s.ended {
+			return 0, io.EOF
+		}
+		if err := s.fill(); err != nil {
+			s.err = err
+			return 0, err
+		}
 	}
+	n := copy(p, s.buf[s.off:])
+	s.off += n
+	return n, nil
+}
+
+// fill encodes rows until the buffer holds about bufSize bytes or the rows end.
+func (s *chunkSource) fill() error {
 	if s.raw == nil {
 		s.raw = make([]sql.RawBytes, len(s.cols))
 		s.dest = make([]any, len(s.cols))
 		for i := range s.raw {
 			s.dest[i] = &s.raw[i]
 		}
-		s.vals = make([]any, len(s.cols))
 		s.lastKey = make([][]byte, len(s.keyIdx))
+		s.buf = append(make([]byte, 0, 2*bufSize), copyHeader...)
+	} else {
+		s.buf = s.buf[:0]
 	}
-	if err := s.rows.Scan(s.dest...); err != nil {
-		s.err = fmt.Errorf("source: reading %s: %w", s.table.Source.Name, err)
-		return false
-	}
-	for i, col := range s.cols {
-		v, err := values.Convert(col, s.raw[i], s.counts)
-		if err != nil {
-			s.err = &DataError{Table: s.table.Source.Name, Key: s.keyString(), Err: fmt.Errorf("column %s: %w", col.Source.Name, err)}
-			return false
+	s.off = 0
+	for len(s.buf) < bufSize {
+		if !s.rows.Next() {
+			if err := s.rows.Err(); err != nil {
+				return fmt.Errorf("source: reading %s: %w", s.table.Source.Name, err)
+			}
+			s.buf = binary.BigEndian.AppendUint16(s.buf, 0xffff) // the trailer
+			s.ended = true
+			return nil
 		}
-		s.vals[i] = v
-		s.bytes += int64(len(s.raw[i]))
+		if err := s.rows.Scan(s.dest...); err != nil {
+			return fmt.Errorf("source: reading %s: %w", s.table.Source.Name, err)
+		}
+		s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(len(s.cols)))
+		for i, col := range s.cols {
+			out, err := values.AppendBinary(s.buf, col, s.raw[i], s.counts)
+			if err != nil {
+				return &DataError{Table: s.table.Source.Name, Key: s.keyString(), Err: fmt.Errorf("column %s: %w", col.Source.Name, err)}
+			}
+			s.buf = out
+			s.bytes += int64(len(s.raw[i]))
+		}
+		for i, idx := range s.keyIdx {
+			s.lastKey[i] = append(s.lastKey[i][:0], s.raw[idx]...)
+		}
+		s.n++
 	}
-	for i, idx := range s.keyIdx {
-		s.lastKey[i] = append(s.lastKey[i][:0], s.raw[idx]...)
-	}
-	return true
-}
-
-func (s *chunkSource) Values() ([]any, error) { return s.vals, nil }
-
-func (s *chunkSource) Err() error {
-	if s.err != nil {
-		return s.err
-	}
-	return s.rows.Err()
+	return nil
 }
 
 // lastKeyOr returns the key of the last row read, or def if none was.
 func (s *chunkSource) lastKeyOr(def [][]byte) [][]byte {
-	if s.lastKey == nil {
+	if s.n == 0 {
 		return def
 	}
 	return s.lastKey
@@ -83,6 +114,15 @@ func (s *chunkSource) keyString() string {
 		parts[i] = fmt.Sprintf("%s=%s", s.cols[idx].Source.Name, s.raw[idx])
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// copySQL is the COPY statement the stream feeds.
+func copySQL(t *schema.Table, cols []*schema.Column) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = schema.QuoteIdent(c.Name)
+	}
+	return "COPY " + schema.QuoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") FROM STDIN WITH (FORMAT binary)"
 }
 
 // keyPositions finds the key columns among the copied columns.

@@ -222,11 +222,10 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 	}
 	cols := t.CopiedColumns()
 	srcNames := make([]string, len(cols))
-	dstNames := make([]string, len(cols))
 	for i, col := range cols {
 		srcNames[i] = col.Source.Name
-		dstNames[i] = col.Name
 	}
+	copySQL := copySQL(t, cols)
 	keyIdx := keyPositions(t, cols)
 	var pager *source.Pager
 	if t.Source.Paged() {
@@ -254,7 +253,7 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 			}
 			return chunk.lastKeyOr(nil), n < int64(opts.ChunkRows)
 		}
-		n, err := c.copyChunk(ctx, t, chunk, query, args, dstNames, endOf)
+		n, err := c.copyChunk(ctx, t, chunk, query, args, copySQL, endOf)
 		if err != nil {
 			return tr, err
 		}
@@ -281,29 +280,27 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 // copyChunk streams one chunk from the source into COPY and commits it with
 // its checkpoint, which endOf gives for the rows copied. It returns the rows
 // copied.
-func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSource, query string, args []any, dstNames []string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
+func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
 	rows, err := c.Source.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("source: reading %s: %w", t.Source.Name, err)
 	}
 	defer rows.Close()
 	chunk.rows = rows
-	var n int64
 	err = pgx.BeginFunc(ctx, c.Target, func(tx pgx.Tx) error {
-		var err error
-		n, err = tx.CopyFrom(ctx, pgx.Identifier{t.Name}, dstNames, chunk)
+		_, err := tx.Conn().PgConn().CopyFrom(ctx, chunk, copySQL)
 		if chunk.err != nil {
-			// pgx reports a failing source as the server's "COPY failed"; ours says which row.
+			// The server only says "COPY failed"; ours says which row.
 			return chunk.err
 		}
 		if err != nil {
 			return fmt.Errorf("target: copying into %s: %w", t.Name, err)
 		}
-		end, done := endOf(n)
-		return saveCheckpoint(ctx, tx, t.Name, end, n, chunk.bytes, done)
+		end, done := endOf(chunk.n)
+		return saveCheckpoint(ctx, tx, t.Name, end, chunk.n, chunk.bytes, done)
 	})
 	if err != nil {
 		return 0, err
 	}
-	return n, nil
+	return chunk.n, nil
 }

@@ -3,11 +3,15 @@ package verify
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
@@ -15,7 +19,8 @@ import (
 )
 
 // comparer reads one table's chunks from both sides and reduces rows to
-// hashes of their canonical values.
+// hashes of their values in PostgreSQL's binary form: the source's as the
+// copy encodes them, the target's as PostgreSQL sends them.
 type comparer struct {
 	v        *Verifier
 	t        *schema.Table
@@ -35,11 +40,6 @@ func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
 	for i, col := range c.cols {
 		c.srcNames = append(c.srcNames, col.Source.Name)
 		selects[i] = schema.QuoteIdent(col.Name)
-		switch col.Kind {
-		case schema.KindJSON, schema.KindUUID:
-			// As text: pgx would decode jsonb into maps and lose number precision.
-			selects[i] += "::text"
-		}
 	}
 	for _, k := range t.Key {
 		for i, col := range c.cols {
@@ -138,20 +138,28 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, de
 	for i := range raw {
 		dest[i] = &raw[i]
 	}
-	vals := make([]any, len(c.cols))
+	fields := make([][]byte, len(c.cols))
 	counts := values.Counts{}
 	lastKey := make([][]byte, len(c.keyIdx))
-	var buf []byte
+	var enc, buf []byte
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
 		}
+		// Encoded as the copy encodes them; fields point into enc without
+		// the length prefix, nil for NULL.
+		enc = enc[:0]
 		for i, col := range c.cols {
-			if vals[i], err = values.Convert(col, raw[i], counts); err != nil {
+			at := len(enc)
+			if enc, err = values.AppendBinary(enc, col, raw[i], counts); err != nil {
 				return nil, nil, fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
 			}
+			fields[i] = nil
+			if n := int32(binary.BigEndian.Uint32(enc[at:])); n >= 0 {
+				fields[i] = enc[at+4 : at+4+int(n)]
+			}
 		}
-		if buf, err = c.add(out, buf[:0], vals); err != nil {
+		if buf, err = c.add(out, buf[:0], fields); err != nil {
 			return nil, nil, err
 		}
 		for i, idx := range c.keyIdx {
@@ -198,6 +206,8 @@ func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
+	// Every column in binary, as PostgreSQL's send functions give it.
+	args = append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)
 	rows, err := c.v.Target.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
@@ -206,15 +216,14 @@ func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk
 	out := newChunk(detail)
 	var buf []byte
 	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
-		}
-		if buf, err = c.add(out, buf[:0], vals); err != nil {
+		if buf, err = c.add(out, buf[:0], rows.RawValues()); err != nil {
 			return nil, err
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
+	}
+	return out, nil
 }
 
 func newChunk(detail bool) *chunk {
@@ -224,42 +233,44 @@ func newChunk(detail bool) *chunk {
 	return &chunk{}
 }
 
-// add hashes one row's canonical bytes (built in buf, returned for reuse)
-// into out, under its printed key when out keeps rows.
-func (c *comparer) add(out *chunk, buf []byte, vals []any) ([]byte, error) {
+// add hashes one row — its binary values, nil for NULL — into out, under
+// its printed key when out keeps rows; buf is scratch space, returned for reuse.
+func (c *comparer) add(out *chunk, buf []byte, fields [][]byte) ([]byte, error) {
 	var err error
 	for i, col := range c.cols {
-		if buf, err = values.AppendCanonical(buf, col, vals[i]); err != nil {
-			return nil, err
+		v := fields[i]
+		if v == nil {
+			buf = binary.BigEndian.AppendUint32(buf, math.MaxUint32)
+			continue
 		}
+		at := len(buf)
+		buf = append(buf, 0, 0, 0, 0)
+		if values.Normalized(col) {
+			if buf, err = values.Normalize(buf, col, v); err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", c.t.Name, col.Name, err)
+			}
+		} else {
+			buf = append(buf, v...)
+		}
+		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	var key string
 	if out.rows != nil {
-		if key, err = c.printKey(vals); err != nil {
-			return nil, err
-		}
+		key = c.printKey(fields)
 	}
 	out.add(key, maphash.Bytes(c.seed, buf))
 	return buf, nil
 }
 
 // printKey names a row by its key, e.g. (id=42).
-func (c *comparer) printKey(vals []any) (string, error) {
+func (c *comparer) printKey(fields [][]byte) string {
 	parts := make([]string, len(c.keyIdx))
-	var kb []byte
-	var err error
 	for i, idx := range c.keyIdx {
-		if kb, err = values.AppendCanonical(kb[:0], c.cols[idx], vals[idx]); err != nil {
-			return "", err
-		}
-		s := "NULL"
-		if len(kb) > 4 {
-			s = string(kb[4:]) // without the length prefix
-		}
+		s := values.FormatBinary(c.cols[idx], fields[idx])
 		if !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\n") {
 			s = strconv.Quote(s)
 		}
 		parts[i] = c.cols[idx].Name + "=" + s
 	}
-	return "(" + strings.Join(parts, ", ") + ")", nil
+	return "(" + strings.Join(parts, ", ") + ")"
 }
