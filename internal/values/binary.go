@@ -449,3 +449,20 @@ func FormatBinary(col *schema.Column, v []byte) string {
 	}
 	return `\x` + hex.EncodeToString(v)
 }
+
+func appendUUID(buf []byte, b []byte) []byte {
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return append(buf, s[:]...)
+}
+
+// appendNumeric writes the value without trailing zeros, so 1.50 (scale 2)
+// and 1.5 compare equal; PostgreSQL keeps the column's scale anyway.
