@@ -168,7 +168,7 @@ It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant id (required)")
 	cmd.Flags().StringVar(&cluster, "cluster", "", "cluster holding the tenant's database (required)")
 	cmd.Flags().StringSliceVar(&opts.Tables, "tables", nil, "verify only these tables")
-	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 10_000, "rows per compared chunk")
+	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 50_000, "rows per compared chunk (a chunk that differs is read again row by row)")
 	cmd.Flags().IntVar(&opts.MaxListed, "max-listed", 10, "keys listed per kind of difference")
 	cmd.Flags().BoolVar(&opts.CountsOnly, "counts-only", false, "compare row counts only")
 	_ = cmd.MarkFlagRequired("tenant")

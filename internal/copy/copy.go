@@ -10,15 +10,19 @@
 package copy
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/values"
@@ -96,13 +100,22 @@ type Copier struct {
 }
 
 // Run copies the tenant: schema, data, then everything built after the data.
+// A table's own keys and indexes are built as soon as its rows are in, while
+// other tables are still copying; the foreign keys between tables come last.
 func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
-	rep, err := c.CopyData(ctx, opts)
+	opts = opts.withDefaults()
+	rep, err := c.copyData(ctx, opts, func(ctx context.Context, t *schema.Table) error {
+		return buildTable(ctx, c.Target, t)
+	})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	if err := c.BuildAfterData(ctx, opts); err != nil {
+	tables, err := c.selectTables(opts.Tables)
+	if err != nil {
+		return nil, err
+	}
+	if err := buildForeignKeys(ctx, c.Target, tables, opts.Parallelism); err != nil {
 		return nil, err
 	}
 	rep.PostDataDuration = time.Since(start)
@@ -112,7 +125,13 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 // CopyData creates the tables and copies the rows, from the checkpoints when
 // resuming.
 func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
-	opts = opts.withDefaults()
+	return c.copyData(ctx, opts.withDefaults(), nil)
+}
+
+// copyData copies the rows; afterTable, if set, runs on each table once its
+// rows are in. DataDuration ends with the last row, PostDataDuration is
+// what follows it.
+func (c *Copier) copyData(ctx context.Context, opts Options, afterTable func(context.Context, *schema.Table) error) (*Report, error) {
 	tables, err := c.selectTables(opts.Tables)
 	if err != nil {
 		return nil, err
@@ -130,11 +149,12 @@ func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{Tenant: c.Tenant, Warnings: c.Schema.Warnings}
 	start := time.Now()
-	reports, err := c.copyTables(ctx, tables, state, opts)
+	reports, lastRow, err := c.copyTables(ctx, tables, state, opts, afterTable)
 	if err != nil {
 		return nil, err
 	}
-	rep.DataDuration = time.Since(start)
+	rep.DataDuration = lastRow.Sub(start)
+	rep.PostDataDuration = time.Since(lastRow)
 	for _, tr := range reports {
 		rep.Tables = append(rep.Tables, tr)
 		rep.Rows += tr.Rows
@@ -190,36 +210,100 @@ func tableNames(ts []*schema.Table) string {
 	return s
 }
 
-// copyTables copies up to opts.Parallelism tables at once; the first error
-// stops the others.
-func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string]checkpoint, opts Options) ([]TableReport, error) {
-	reports := make([]TableReport, len(tables))
-	index := map[*schema.Table]int{}
+// copyTables copies the tables, each in one or more parts (key ranges), up
+// to opts.Parallelism parts at once, the parts of the largest tables first;
+// the first error stops the others. afterTable, if set, runs on a table as
+// soon as all its parts are in.
+func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options, afterTable func(context.Context, *schema.Table) error) (reports []TableReport, lastRow time.Time, err error) {
+	copies := make([]*tableCopy, len(tables))
 	for i, t := range tables {
-		index[t] = i
+		copies[i] = &tableCopy{table: t}
 	}
-	err := forEachTable(ctx, tables, opts.Parallelism, func(ctx context.Context, t *schema.Table) error {
-		tr, err := c.copyTable(ctx, t, state[t.Name], opts)
-		reports[index[t]] = tr
+	err = parallel.Each(ctx, copies, opts.Parallelism, func(ctx context.Context, tc *tableCopy) error {
+		parts, partBytes, err := c.plan(ctx, tc.table, state[tc.table.Name], opts)
+		tc.planned(parts, partBytes)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, lastRow, err
 	}
-	return reports, nil
+	type unit struct {
+		tc   *tableCopy
+		part *part // nil: the table was copied before, only afterTable is left
+	}
+	var units []unit
+	for _, tc := range copies {
+		if tc.pending == 0 {
+			units = append(units, unit{tc, nil})
+		}
+		for i := range tc.parts {
+			if !tc.parts[i].done {
+				units = append(units, unit{tc, &tc.parts[i]})
+			}
+		}
+	}
+	// The largest parts go first, so that small ones fill the gaps at the
+	// end rather than a large one running alone.
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.partBytes, a.tc.partBytes) })
+	var mu sync.Mutex
+	lastRow = time.Now()
+	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
+		if u.part != nil {
+			u.tc.started()
+			if err := c.copyPart(ctx, u.tc.table, u.part, opts, u.tc); err != nil {
+				return err
+			}
+			if !u.tc.finished() {
+				return nil
+			}
+			mu.Lock()
+			lastRow = time.Now()
+			mu.Unlock()
+		}
+		if afterTable != nil {
+			return afterTable(ctx, u.tc.table)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, lastRow, err
+	}
+	reports = make([]TableReport, len(copies))
+	for i, tc := range copies {
+		reports[i] = tc.report()
+	}
+	return reports, lastRow, nil
 }
 
-// copyTable copies one table chunk by chunk from its checkpoint. A table
+// plan returns the parts of a table and the estimated bytes of one: those
+// of the copy being resumed, else new ones, saved before any row is copied.
+func (c *Copier) plan(ctx context.Context, t *schema.Table, resumed []part, opts Options) ([]part, int64, error) {
+	if len(resumed) > 0 {
+		return resumed, 0, nil
+	}
+	// A part smaller than a few chunks is not worth its own connection.
+	split, err := c.Layout.Split(ctx, c.Source, t.Source, c.Tenant, opts.Parallelism, int64(2*opts.ChunkRows))
+	if err != nil {
+		return nil, 0, err
+	}
+	parts := make([]part, len(split.Keys)+1)
+	for i := range parts {
+		parts[i] = part{table: t.Name, n: i}
+		if i > 0 {
+			parts[i].lower = split.Keys[i-1]
+		}
+		if i < len(split.Keys) {
+			parts[i].upper = split.Keys[i]
+		}
+	}
+	return parts, split.Bytes / int64(len(parts)), saveParts(ctx, c.Target, parts)
+}
+
+// copyPart copies one part chunk by chunk from its checkpoint. A table
 // with the tenant column goes in key order, LIMIT rows at a time, and its
 // checkpoint is the last key copied; an owned table goes a page of parents at
 // a time, and its checkpoint is the last parent key of the page.
-func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, opts Options) (TableReport, error) {
-	start := time.Now()
-	tr := TableReport{Table: t.Name, Rows: cp.rows, Bytes: cp.bytes, Resumed: cp.rows > 0 || cp.done, Conversions: values.Counts{}, Notes: t.Notes}
-	if cp.done {
-		tr.Duration = time.Since(start)
-		return tr, nil
-	}
+func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Options, tc *tableCopy) error {
 	cols := t.CopiedColumns()
 	srcNames := make([]string, len(cols))
 	for i, col := range cols {
@@ -229,36 +313,40 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 	keyIdx := keyPositions(t, cols)
 	var pager *source.Pager
 	if t.Source.Paged() {
-		pager = c.Layout.NewPager(c.Source, t.Source, c.Tenant, opts.ChunkRows)
+		pager = c.Layout.NewPager(c.Source, t.Source, c.Tenant, p.upper, opts.ChunkRows)
 	}
-	last := cp.lastKey
+	counts := values.Counts{}
+	defer tc.addConversions(counts)
+	last := p.lastKey
+	if last == nil {
+		last = p.lower
+	}
 	for {
 		var query string
 		var args []any
 		var pageEnd [][]byte
+		var lastPage bool
 		if pager != nil {
 			var err error
-			if pageEnd, err = pager.Next(ctx, last); err != nil {
-				return tr, err
+			if pageEnd, lastPage, err = pager.Next(ctx, last); err != nil {
+				return err
 			}
 			query, args = c.Layout.PageQuery(t.Source, srcNames, c.Tenant, last, pageEnd)
 		} else {
-			query, args = c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, opts.ChunkRows)
+			query, args = c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, p.upper, opts.ChunkRows)
 		}
-		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: tr.Conversions}
+		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: counts}
 		// What the checkpoint says once n rows are in.
 		endOf := func(n int64) ([][]byte, bool) {
 			if pager != nil {
-				return pageEnd, pageEnd == nil
+				return pageEnd, lastPage
 			}
 			return chunk.lastKeyOr(nil), n < int64(opts.ChunkRows)
 		}
-		n, err := c.copyChunk(ctx, t, chunk, query, args, copySQL, endOf)
+		n, err := c.copyChunk(ctx, t, p, chunk, query, args, copySQL, endOf)
 		if err != nil {
-			return tr, err
+			return err
 		}
-		tr.Rows += n
-		tr.Bytes += chunk.bytes
 		next, done := endOf(n)
 		if next != nil {
 			last = next
@@ -266,21 +354,17 @@ func (c *Copier) copyTable(ctx context.Context, t *schema.Table, cp checkpoint, 
 		if pager != nil {
 			pager.Seen(n)
 		}
-		if opts.Progress != nil {
-			opts.Progress(Progress{Table: t.Name, Rows: tr.Rows, Bytes: tr.Bytes, Checkpoint: last, Done: done})
-		}
+		tc.add(n, chunk.bytes, done, opts.Progress)
 		if done {
-			break
+			return nil
 		}
 	}
-	tr.Duration = time.Since(start)
-	return tr, nil
 }
 
 // copyChunk streams one chunk from the source into COPY and commits it with
 // its checkpoint, which endOf gives for the rows copied. It returns the rows
 // copied.
-func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
+func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, p *part, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
 	rows, err := c.Source.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("source: reading %s: %w", t.Source.Name, err)
@@ -297,7 +381,7 @@ func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, chunk *chunkSou
 			return fmt.Errorf("target: copying into %s: %w", t.Name, err)
 		}
 		end, done := endOf(chunk.n)
-		return saveCheckpoint(ctx, tx, t.Name, end, chunk.n, chunk.bytes, done)
+		return saveCheckpoint(ctx, tx, p, end, chunk.n, chunk.bytes, done)
 	})
 	if err != nil {
 		return 0, err

@@ -2,95 +2,209 @@ package copy
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
+	"slices"
+	"sort"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 )
 
-// buildAfterData runs every table's post-data steps (keys, indexes, checks,
-// sequences, triggers), several tables at once, then the foreign keys between
-// them, then ANALYZE. Steps are idempotent, so a resumed copy simply runs
-// them all again.
+// indexBuilds is how many indexes of one table are built at once, each in a
+// session of its own.
+var indexBuilds = 3
+
+// buildAfterData builds every table (keys, indexes, checks, sequences,
+// triggers, statistics), several tables at once, then the foreign keys
+// between them. Steps are idempotent, so a resumed copy simply runs them all
+// again.
 func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table, parallelism int) error {
-	err := forEachTable(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
-		return runSteps(ctx, pool, t.PostData())
+	sizes, err := tableSizes(ctx, pool)
+	if err != nil {
+		return err
+	}
+	// The largest first, so that none is left to build alone at the end.
+	tables = slices.Clone(tables)
+	sort.SliceStable(tables, func(i, j int) bool { return sizes[tables[i].Name] > sizes[tables[j].Name] })
+	err = parallel.Each(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
+		return buildTable(ctx, pool, t)
 	})
 	if err != nil {
 		return err
 	}
-	selected := map[string]bool{}
-	for _, t := range tables {
-		selected[t.Name] = true
+	return buildForeignKeys(ctx, pool, tables, parallelism)
+}
+
+// buildTable builds everything of one table that does not depend on another
+// table, once its data is in: its indexes, the primary key's among them,
+// several at once; then its primary key and checks in one ALTER TABLE (one
+// scan validates them all); identity restarts and triggers; and ANALYZE.
+// Other tables may still be copying meanwhile. It can run again after a
+// crash.
+func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table) error {
+	b := t.Build()
+	err := parallel.Each(ctx, b.Indexes, indexBuilds, func(ctx context.Context, st schema.Step) error {
+		return execStep(ctx, pool, st.Table, st.SQL)
+	})
+	if err != nil {
+		return err
 	}
-	for _, t := range tables {
-		for _, st := range t.ForeignKeySteps() {
-			// With --tables, a referenced table may not be there (yet).
-			if !selected[st.RefTable] {
-				continue
+	if len(b.Constraints) > 0 {
+		existing, err := constraints(ctx, pool, t.Name)
+		if err != nil {
+			return err
+		}
+		var missing []schema.Constraint
+		for _, c := range b.Constraints {
+			if _, ok := existing[constraintKey{t.Name, c.Name}]; !ok {
+				missing = append(missing, c)
 			}
-			if err := runSteps(ctx, pool, []schema.Step{st}); err != nil {
+		}
+		if len(missing) > 0 {
+			if err := execStep(ctx, pool, t.Name, schema.AddConstraints(t.Name, missing)); err != nil {
 				return err
 			}
 		}
 	}
-	return forEachTable(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
-		if _, err := pool.Exec(ctx, "ANALYZE "+schema.QuoteIdent(t.Name)); err != nil {
-			return fmt.Errorf("target: analyzing %s: %w", t.Name, err)
+	for _, st := range b.Finish {
+		if err := execStep(ctx, pool, st.Table, st.SQL); err != nil {
+			return err
+		}
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE "+schema.QuoteIdent(t.Name)); err != nil {
+		return fmt.Errorf("target: analyzing %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// buildForeignKeys creates the foreign keys between the tables, once every
+// table is built. Each is added NOT VALID first, one after the other: that
+// only writes the catalog, but locks both tables in a mode that conflicts
+// with itself. Then the tables validate their keys at once, parallelism at
+// most, each table its own keys one after the other: validating locks the
+// table in a mode that conflicts with itself, and the referenced table in
+// one that conflicts with no other validation, so they neither wait for each
+// other nor deadlock. A key left NOT VALID by a crash is validated on the
+// next run.
+func buildForeignKeys(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table, parallelism int) error {
+	selected := map[string]bool{}
+	for _, t := range tables {
+		selected[t.Name] = true
+	}
+	var groups [][]schema.Step
+	for _, t := range tables {
+		var steps []schema.Step
+		for _, st := range t.ForeignKeySteps() {
+			// With --tables, a referenced table may not be there (yet).
+			if selected[st.RefTable] {
+				steps = append(steps, st)
+			}
+		}
+		if len(steps) > 0 {
+			groups = append(groups, steps)
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	existing, err := constraints(ctx, pool, "")
+	if err != nil {
+		return err
+	}
+	sizes, err := tableSizes(ctx, pool)
+	if err != nil {
+		return err
+	}
+	for _, steps := range groups {
+		for _, st := range steps {
+			if _, ok := existing[constraintKey{st.Table, st.Constraint}]; ok {
+				continue
+			}
+			if err := execStep(ctx, pool, st.Table, st.SQL); err != nil {
+				return err
+			}
+		}
+	}
+	// Validating reads the table and the referenced one: the tables with the
+	// most to read first.
+	work := func(steps []schema.Step) (n int64) {
+		for _, st := range steps {
+			n += sizes[st.Table] + sizes[st.RefTable]
+		}
+		return n
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return work(groups[i]) > work(groups[j]) })
+	return parallel.Each(ctx, groups, parallelism, func(ctx context.Context, steps []schema.Step) error {
+		for _, st := range steps {
+			if existing[constraintKey{st.Table, st.Constraint}] {
+				continue // there and valid
+			}
+			if err := execStep(ctx, pool, st.Table, st.Validate); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 }
 
-func runSteps(ctx context.Context, pool *pgxpool.Pool, steps []schema.Step) error {
-	for _, st := range steps {
-		if st.Constraint != "" {
-			var exists bool
-			err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
-				WHERE c.conname = $1 AND r.relname = $2 AND r.relnamespace = 'public'::regnamespace)`, st.Constraint, st.Table).Scan(&exists)
-			if err != nil {
-				return fmt.Errorf("target: %w", err)
-			}
-			if exists {
-				continue
-			}
-		}
-		if _, err := pool.Exec(ctx, st.SQL); err != nil {
-			return fmt.Errorf("target: table %s: %w", st.Table, err)
-		}
+type constraintKey struct{ table, name string }
+
+// constraints returns the constraints of the table, or of every table when
+// table is empty, and whether each is valid.
+func constraints(ctx context.Context, pool *pgxpool.Pool, table string) (map[constraintKey]bool, error) {
+	rows, err := pool.Query(ctx, `SELECT r.relname, c.conname, c.convalidated FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+		WHERE r.relnamespace = 'public'::regnamespace AND ($1 = '' OR r.relname = $1)`, table)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
 	}
-	return nil
+	out := map[constraintKey]bool{}
+	var k constraintKey
+	var valid bool
+	if _, err := pgx.ForEachRow(rows, []any{&k.table, &k.name, &valid}, func() error {
+		out[k] = valid
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	return out, nil
 }
 
-// forEachTable runs fn for every table, at most parallelism at once; the
-// first error cancels the rest and is returned.
-func forEachTable(ctx context.Context, tables []*schema.Table, parallelism int, fn func(context.Context, *schema.Table) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, max(parallelism, 1))
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	for _, t := range tables {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if err := fn(ctx, t); err != nil {
-				once.Do(func() { firstErr = err; cancel() })
-			}
-		}()
+// tableSizes returns the size of every table, in bytes.
+func tableSizes(ctx context.Context, pool *pgxpool.Pool) (map[string]int64, error) {
+	rows, err := pool.Query(ctx, `SELECT relname, pg_relation_size(oid) FROM pg_class
+		WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')`)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	sizes := map[string]int64{}
+	var name string
+	var size int64
+	if _, err := pgx.ForEachRow(rows, []any{&name, &size}, func() error {
+		sizes[name] = size
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("target: %w", err)
 	}
-	return ctx.Err()
+	return sizes, nil
+}
+
+// execStep runs one statement of a table's, again when PostgreSQL chose it
+// as the victim of a deadlock (which only others' sessions can cause).
+func execStep(ctx context.Context, pool *pgxpool.Pool, table, sql string) error {
+	for attempt := 1; ; attempt++ {
+		_, err := pool.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		if err != nil && attempt < 3 && errors.As(err, &pgErr) && pgErr.Code == "40P01" {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("target: table %s: %w", table, err)
+		}
+		return nil
+	}
 }

@@ -14,6 +14,17 @@ import (
 // of the application's way in public; DropBookkeeping removes it at cutover.
 const bookkeeping = "migrawave_copy"
 
+// part is one key range (lower, upper] of a table, copied on its own
+// connection; a table too small to split is one part with open bounds. The
+// ranges are fixed when the copy starts and kept with the checkpoints, so a
+// resumed copy works on exactly the same ones.
+type part struct {
+	table        string
+	n            int
+	lower, upper [][]byte
+	checkpoint
+}
+
 type checkpoint struct {
 	lastKey [][]byte
 	rows    int64
@@ -22,19 +33,23 @@ type checkpoint struct {
 }
 
 // prepareTarget creates the bookkeeping and the tables, and returns the
-// checkpoints of a copy to resume. Without resume, a target that already
+// parts of a copy to resume, by table. Without resume, a target that already
 // holds copied rows is refused: we never mix two copies.
-func prepareTarget(ctx context.Context, pool *pgxpool.Pool, s *schema.Schema, resume bool) (map[string]checkpoint, error) {
+func prepareTarget(ctx context.Context, pool *pgxpool.Pool, s *schema.Schema, resume bool) (map[string][]part, error) {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		stmts := []string{
 			"CREATE SCHEMA IF NOT EXISTS " + bookkeeping,
 			"CREATE TABLE IF NOT EXISTS " + bookkeeping + `.checkpoints (
-				table_name text PRIMARY KEY,
+				table_name text NOT NULL,
+				part integer NOT NULL,
+				lower_key bytea[],
+				upper_key bytea[],
 				last_key bytea[],
 				rows bigint NOT NULL DEFAULT 0,
 				bytes bigint NOT NULL DEFAULT 0,
 				done boolean NOT NULL DEFAULT false,
-				updated_at timestamptz NOT NULL DEFAULT now())`,
+				updated_at timestamptz NOT NULL DEFAULT now(),
+				PRIMARY KEY (table_name, part))`,
 		}
 		stmts = append(stmts, s.CreateTables()...)
 		for _, sql := range stmts {
@@ -47,7 +62,7 @@ func prepareTarget(ctx context.Context, pool *pgxpool.Pool, s *schema.Schema, re
 	if err != nil {
 		return nil, err
 	}
-	state, err := loadCheckpoints(ctx, pool)
+	state, err := loadParts(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -57,36 +72,49 @@ func prepareTarget(ctx context.Context, pool *pgxpool.Pool, s *schema.Schema, re
 	return state, nil
 }
 
-func loadCheckpoints(ctx context.Context, pool *pgxpool.Pool) (map[string]checkpoint, error) {
-	rows, err := pool.Query(ctx, "SELECT table_name, last_key, rows, bytes, done FROM "+bookkeeping+".checkpoints")
+func loadParts(ctx context.Context, pool *pgxpool.Pool) (map[string][]part, error) {
+	rows, err := pool.Query(ctx, "SELECT table_name, part, lower_key, upper_key, last_key, rows, bytes, done FROM "+bookkeeping+".checkpoints ORDER BY table_name, part")
 	if err != nil {
 		return nil, fmt.Errorf("target: reading checkpoints: %w", err)
 	}
 	defer rows.Close()
-	state := map[string]checkpoint{}
+	state := map[string][]part{}
 	for rows.Next() {
-		var name string
-		var cp checkpoint
-		if err := rows.Scan(&name, &cp.lastKey, &cp.rows, &cp.bytes, &cp.done); err != nil {
+		var p part
+		if err := rows.Scan(&p.table, &p.n, &p.lower, &p.upper, &p.lastKey, &p.rows, &p.bytes, &p.done); err != nil {
 			return nil, fmt.Errorf("target: reading checkpoints: %w", err)
 		}
-		state[name] = cp
+		state[p.table] = append(state[p.table], p)
 	}
 	return state, rows.Err()
 }
 
-// saveCheckpoint records a committed chunk; lastKey nil keeps the previous key.
-func saveCheckpoint(ctx context.Context, tx pgx.Tx, table string, lastKey [][]byte, rows, bytes int64, done bool) error {
-	_, err := tx.Exec(ctx, "INSERT INTO "+bookkeeping+`.checkpoints AS c (table_name, last_key, rows, bytes, done)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (table_name) DO UPDATE SET
-			last_key = coalesce(excluded.last_key, c.last_key),
-			rows = c.rows + excluded.rows,
-			bytes = c.bytes + excluded.bytes,
-			done = excluded.done,
-			updated_at = now()`, table, lastKey, rows, bytes, done)
+// saveParts records the parts of a table before any of them is copied.
+func saveParts(ctx context.Context, pool *pgxpool.Pool, parts []part) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		for _, p := range parts {
+			_, err := tx.Exec(ctx, "INSERT INTO "+bookkeeping+".checkpoints (table_name, part, lower_key, upper_key) VALUES ($1, $2, $3, $4)",
+				p.table, p.n, p.lower, p.upper)
+			if err != nil {
+				return fmt.Errorf("target: saving the parts of %s: %w", p.table, err)
+			}
+		}
+		return nil
+	})
+}
+
+// saveCheckpoint records a committed chunk of a part; lastKey nil keeps the
+// previous key.
+func saveCheckpoint(ctx context.Context, tx pgx.Tx, p *part, lastKey [][]byte, rows, bytes int64, done bool) error {
+	_, err := tx.Exec(ctx, "UPDATE "+bookkeeping+`.checkpoints SET
+			last_key = coalesce($3, last_key),
+			rows = rows + $4,
+			bytes = bytes + $5,
+			done = $6,
+			updated_at = now()
+		WHERE table_name = $1 AND part = $2`, p.table, p.n, lastKey, rows, bytes, done)
 	if err != nil {
-		return fmt.Errorf("target: saving the checkpoint of %s: %w", table, err)
+		return fmt.Errorf("target: saving the checkpoint of %s: %w", p.table, err)
 	}
 	return nil
 }

@@ -69,28 +69,70 @@ type Step struct {
 	SQL        string
 	// RefTable is the table a foreign key step references.
 	RefTable string
+	// Validate validates the constraint SQL adds NOT VALID. Adding a foreign
+	// key NOT VALID only writes the catalog; validating it then reads both
+	// tables while holding locks that let other tables' foreign keys be
+	// validated at the same time, even against the same referenced table.
+	Validate string
 }
 
-// PostData returns the steps that follow the table's data: primary key,
+// Constraint is a primary key or check constraint of a table.
+type Constraint struct {
+	Name string
+	// Def is what follows ADD CONSTRAINT name.
+	Def string
+}
+
+// Build is what follows one table's data, in three stages. Nothing in it
+// depends on another table: foreign keys come from ForeignKeySteps, once
+// every table is built.
+type Build struct {
+	Table string
+	// Indexes create the primary key's index and the secondary indexes, each
+	// IF NOT EXISTS. CREATE INDEX takes a SHARE lock, which does not conflict
+	// with itself: they can all run at once, each in its own session.
+	Indexes []Step
+	// Constraints are the primary key (on its index above) and the checks;
+	// AddConstraints adds any of them in one ALTER TABLE, which validates
+	// them all in a single scan of the table.
+	Constraints []Constraint
+	// Finish restarts identities past the copied maximum (cheap once the
+	// primary key index is there) and creates the triggers.
+	Finish []Step
+}
+
+// Build returns the statements that follow the table's data: primary key,
 // unique and secondary indexes, checks, identity restarts and triggers.
-// Foreign keys come from ForeignKeySteps, once every table has its keys.
-func (t *Table) PostData() []Step {
-	var out []Step
-	add := func(sql string) { out = append(out, Step{Table: t.Name, SQL: sql}) }
+func (t *Table) Build() Build {
+	b := Build{Table: t.Name}
+	add := func(sql string) { b.Finish = append(b.Finish, Step{Table: t.Name, SQL: sql}) }
 	tbl := quoteIdent(t.Name)
+	// Index names may collide once truncated: the first one wins, as when
+	// the indexes were created one after the other, IF NOT EXISTS.
+	named := map[string]bool{}
 	if len(t.PrimaryKey) > 0 {
-		out = append(out, addConstraint(t.Name, t.Name+"_pkey", fmt.Sprintf("PRIMARY KEY (%s)", quoteIdents(t.PrimaryKey))))
+		// Built like any other index, then attached as the primary key: the
+		// same index and constraint as ADD PRIMARY KEY gives, but built
+		// alongside the other indexes.
+		name := truncate(t.Name + "_pkey")
+		named[name] = true
+		b.Indexes = append(b.Indexes, Step{Table: t.Name, SQL: fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", quoteIdent(name), tbl, quoteIdents(t.PrimaryKey))})
+		b.Constraints = append(b.Constraints, Constraint{Name: name, Def: "PRIMARY KEY USING INDEX " + quoteIdent(name)})
 	}
 	for _, ix := range t.Indexes {
+		if named[ix.Name] {
+			continue
+		}
+		named[ix.Name] = true
 		unique := ""
 		if ix.Unique {
 			unique = "UNIQUE "
 		}
-		add(fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s (%s)", unique, quoteIdent(ix.Name), tbl, quoteIdents(ix.Columns)))
+		b.Indexes = append(b.Indexes, Step{Table: t.Name, SQL: fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s (%s)", unique, quoteIdent(ix.Name), tbl, quoteIdents(ix.Columns))})
 	}
 	for _, c := range t.Columns {
 		if c.Check != "" {
-			out = append(out, addConstraint(t.Name, truncate(t.Name+"_"+c.Name+"_check"), "CHECK ("+c.Check+")"))
+			b.Constraints = append(b.Constraints, Constraint{Name: truncate(t.Name + "_" + c.Name + "_check"), Def: "CHECK (" + c.Check + ")"})
 		}
 		if c.Identity {
 			// Past the copied maximum, so the application's next insert gets a fresh id.
@@ -119,7 +161,19 @@ END $migrawave$`, fn, col, col, generated, generated, col))
 				quoteIdent(truncate(t.Name+"_"+c.Name+"_on_update")), tbl, fn))
 		}
 	}
-	return out
+	return b
+}
+
+// AddConstraints returns the one ALTER TABLE that adds the constraints to
+// the table. PostgreSQL validates every constraint of one ALTER TABLE in a
+// single pass over the table; pass only those not there yet, as there is no
+// ADD CONSTRAINT IF NOT EXISTS.
+func AddConstraints(table string, cs []Constraint) string {
+	adds := make([]string, len(cs))
+	for i, c := range cs {
+		adds[i] = "ADD CONSTRAINT " + quoteIdent(c.Name) + " " + c.Def
+	}
+	return "ALTER TABLE " + quoteIdent(table) + " " + strings.Join(adds, ", ")
 }
 
 func (t *Table) generatedColumns() []string {
@@ -132,7 +186,9 @@ func (t *Table) generatedColumns() []string {
 	return out
 }
 
-// ForeignKeySteps returns the steps creating the table's foreign keys.
+// ForeignKeySteps returns the steps creating the table's foreign keys: each
+// adds its key NOT VALID, then its Validate checks every row. The final
+// constraint is the same as one added valid.
 func (t *Table) ForeignKeySteps() []Step {
 	var out []Step
 	for _, fk := range t.ForeignKeys {
@@ -143,8 +199,9 @@ func (t *Table) ForeignKeySteps() []Step {
 		if a := referentialAction(fk.OnUpdate); a != "" {
 			def += " ON UPDATE " + a
 		}
-		st := addConstraint(t.Name, fk.Name, def)
+		st := addConstraint(t.Name, fk.Name, def+" NOT VALID")
 		st.RefTable = fk.RefTable
+		st.Validate = fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", quoteIdent(t.Name), quoteIdent(st.Constraint))
 		out = append(out, st)
 	}
 	return out

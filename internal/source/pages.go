@@ -13,20 +13,26 @@ type Pager struct {
 	db      *sql.DB
 	table   *TenantTable
 	tenant  string
-	rows    int // wanted rows per page
-	parents int // parents in the next page
+	upto    [][]byte // the last parent key paged, nil: the last parent
+	rows    int      // wanted rows per page
+	parents int      // parents in the next page
 }
 
-// NewPager pages t (an owned table) for tenant, aiming at rows rows a page.
-func (l *Layout) NewPager(db *sql.DB, t *TenantTable, tenant string, rows int) *Pager {
+// NewPager pages t (an owned table) for tenant up to the parent key upto
+// (nil: to the last), aiming at rows rows a page.
+func (l *Layout) NewPager(db *sql.DB, t *TenantTable, tenant string, upto [][]byte, rows int) *Pager {
 	// Start small: until a page is seen, a parent may own many rows.
-	return &Pager{layout: l, db: db, table: t, tenant: tenant, rows: rows, parents: max(1, rows/16)}
+	return &Pager{layout: l, db: db, table: t, tenant: tenant, upto: upto, rows: rows, parents: max(1, rows/16)}
 }
 
 // Next returns the end of the page after the parent key after (nil: from
-// the start); a nil end means the page runs to the last parent.
-func (p *Pager) Next(ctx context.Context, after [][]byte) ([][]byte, error) {
-	return p.layout.NextPage(ctx, p.db, p.table, p.tenant, after, p.parents)
+// the start), and whether it is the last page: that one ends at upto.
+func (p *Pager) Next(ctx context.Context, after [][]byte) (end [][]byte, last bool, err error) {
+	end, err = p.layout.NextPage(ctx, p.db, p.table, p.tenant, after, p.upto, p.parents)
+	if err != nil || end != nil {
+		return end, false, err
+	}
+	return p.upto, true, nil
 }
 
 // Seen tells the pager how many rows the last page held, to size the next.

@@ -9,19 +9,14 @@ import (
 )
 
 // ChunkQuery selects one chunk of a tenant's rows of t in key order:
-// the given columns (in that order), after the key lastKey (none: from the
-// start), at most limit rows. It returns the SQL and its arguments; every
-// identifier is quoted and every value is a parameter.
-func (l *Layout) ChunkQuery(t *TenantTable, columns []string, tenant string, lastKey [][]byte, limit int) (string, []any) {
+// the given columns (in that order), with keys in (after, upto] (nil: open),
+// at most limit rows. It returns the SQL and its arguments; every identifier
+// is quoted and every value is a parameter.
+func (l *Layout) ChunkQuery(t *TenantTable, columns []string, tenant string, after, upto [][]byte, limit int) (string, []any) {
 	var b strings.Builder
 	b.WriteString(selectList(columns))
 	b.WriteString(" FROM " + l.scopedFrom(t))
-	args := []any{tenant}
-	if lastKey != nil {
-		pred, keyArgs := keyCompare("t", t, t.Key, ">", lastKey)
-		b.WriteString(" AND " + pred)
-		args = append(args, keyArgs...)
-	}
+	args := l.bounded(&b, "t", t, t.Key, tenant, after, upto)
 	b.WriteString(orderBy(t.Key) + " LIMIT ?")
 	args = append(args, limit)
 	return b.String(), args
@@ -37,9 +32,9 @@ func (t *TenantTable) Paged() bool { return t.Scope == ScopeOwned }
 func (t *TenantTable) PageColumns() []string { return t.Path[0].Columns }
 
 // NextPage returns the key of the n-th parent of the owned table t after
-// the parent key after (nil: from the first), so that the page (after, end]
-// holds n parents; end is nil when fewer than n parents are left.
-func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, after [][]byte, n int) ([][]byte, error) {
+// the parent key after, up to the parent key upto (nil: open), so that the
+// page (after, end] holds n parents; end is nil when fewer are left.
+func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, after, upto [][]byte, n int) ([][]byte, error) {
 	hop := t.Path[0]
 	parent, ok := l.Table(hop.Table)
 	if !ok {
@@ -48,12 +43,7 @@ func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenan
 	var b strings.Builder
 	b.WriteString(selectList(hop.RefColumns))
 	b.WriteString(" FROM " + l.scopedFrom(parent))
-	args := []any{tenant}
-	if after != nil {
-		pred, keyArgs := keyCompare("t", parent, hop.RefColumns, ">", after)
-		b.WriteString(" AND " + pred)
-		args = append(args, keyArgs...)
-	}
+	args := l.bounded(&b, "t", parent, hop.RefColumns, tenant, after, upto)
 	b.WriteString(orderBy(hop.RefColumns) + " LIMIT 1 OFFSET ?")
 	args = append(args, n-1)
 
@@ -88,20 +78,28 @@ func (l *Layout) PageQuery(t *TenantTable, columns []string, tenant string, afte
 	var b strings.Builder
 	b.WriteString(selectList(columns))
 	b.WriteString(" FROM " + l.scopedFrom(t))
-	args := []any{tenant}
 	// The bounds are on the parent's key, which MariaDB reads as a range
 	// of its primary key and then joins the children through their index.
+	args := l.bounded(&b, "p1", parent, hop.RefColumns, tenant, after, end)
+	return b.String(), args
+}
+
+// bounded appends the predicates cols > after and cols <= upto (nil: none)
+// on the columns of t under alias, and returns the arguments of the whole
+// scoped query: the tenant, then the bounds.
+func (l *Layout) bounded(b *strings.Builder, alias string, t *TenantTable, cols []string, tenant string, after, upto [][]byte) []any {
+	args := []any{tenant}
 	for _, bound := range []struct {
 		op  string
 		key [][]byte
-	}{{">", after}, {"<=", end}} {
+	}{{">", after}, {"<=", upto}} {
 		if bound.key != nil {
-			pred, keyArgs := keyCompare("p1", parent, hop.RefColumns, bound.op, bound.key)
+			pred, keyArgs := keyCompare(alias, t, cols, bound.op, bound.key)
 			b.WriteString(" AND " + pred)
 			args = append(args, keyArgs...)
 		}
 	}
-	return b.String(), args
+	return args
 }
 
 // CountQuery counts a tenant's rows of t.

@@ -21,11 +21,15 @@ type Schema struct {
 
 // Table is one source table.
 type Table struct {
-	Name        string
-	Columns     []Column
-	PrimaryKey  []string
-	Indexes     []Index
-	ForeignKeys []ForeignKey
+	Name string
+	// Rows and AvgRowLength are the server's estimates for the whole table,
+	// all tenants together: enough to weigh tables against each other.
+	Rows         int64
+	AvgRowLength int64
+	Columns      []Column
+	PrimaryKey   []string
+	Indexes      []Index
+	ForeignKeys  []ForeignKey
 }
 
 // Column is one source column.
@@ -126,18 +130,18 @@ func (s *Schema) TableNames() []string {
 }
 
 func readTables(ctx context.Context, db *sql.DB, s *Schema) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, coalesce(TABLE_ROWS, 0), coalesce(AVG_ROW_LENGTH, 0) FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		t := &Table{}
+		if err := rows.Scan(&t.Name, &t.Rows, &t.AvgRowLength); err != nil {
 			return err
 		}
-		s.Tables[name] = &Table{Name: name}
+		s.Tables[t.Name] = t
 	}
 	return rows.Err()
 }

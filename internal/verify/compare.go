@@ -63,54 +63,57 @@ func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
 	return c
 }
 
-// spans returns a function that reads the source one span after another,
-// each of about n rows, until it returns a span with no upper bound.
-func (c *comparer) spans(n int) func(context.Context) (span, *chunk, error) {
-	var lower [][]byte
+// spans returns a function that reads the source one span after another
+// within the part (lower, upper] (nil: open), each of about n rows, and
+// reports when it returned the part's last span.
+func (c *comparer) spans(lower, upper [][]byte, n int) func(context.Context) (span, *chunk, bool, error) {
 	t := c.t.Source
 	var pager *source.Pager
 	if t.Paged() {
-		pager = c.v.Layout.NewPager(c.v.Source, t, c.v.Tenant, n)
+		pager = c.v.Layout.NewPager(c.v.Source, t, c.v.Tenant, upper, n)
 	}
-	return func(ctx context.Context) (span, *chunk, error) {
+	return func(ctx context.Context) (span, *chunk, bool, error) {
 		r := span{lower: lower}
 		var query string
 		var args []any
+		var last bool
 		if pager != nil {
-			end, err := pager.Next(ctx, lower)
+			end, lastPage, err := pager.Next(ctx, lower)
 			if err != nil {
-				return r, nil, err
+				return r, nil, false, err
 			}
-			r.upper = end
+			r.upper, last = end, lastPage
 			query, args = c.v.Layout.PageQuery(t, c.srcNames, c.v.Tenant, lower, end)
 		} else {
-			query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, lower, n)
+			query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, lower, upper, n)
 		}
-		out, last, err := c.sourceChunk(ctx, query, args, false)
+		out, lastKey, err := c.sourceChunk(ctx, query, args, false)
 		if err != nil {
-			return r, nil, err
+			return r, nil, false, err
 		}
 		r.rows = out.count
 		if pager != nil {
 			pager.Seen(int64(out.count))
 		} else if out.count == n {
-			r.upper = last
+			r.upper = lastKey
+		} else {
+			r.upper, last = upper, true
 		}
 		lower = r.upper
-		return r, out, nil
+		return r, out, last, nil
 	}
 }
 
 // drillDown reads a span that differs again from both sides, row by row
 // under their keys, and counts and lists what is missing, extra or different.
-func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, max int) error {
+func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, maxListed int) error {
 	t := c.t.Source
 	var query string
 	var args []any
 	if t.Paged() {
 		query, args = c.v.Layout.PageQuery(t, c.srcNames, c.v.Tenant, r.lower, r.upper)
 	} else {
-		query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, r.lower, r.rows)
+		query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, r.lower, r.upper, max(r.rows, 1))
 	}
 	src, _, err := c.sourceChunk(ctx, query, args, true)
 	if err != nil {
@@ -120,7 +123,7 @@ func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, max 
 	if err != nil {
 		return err
 	}
-	diffRows(res, src, dst, max)
+	diffRows(res, src, dst, maxListed)
 	return nil
 }
 

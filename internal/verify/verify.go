@@ -6,17 +6,20 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
 )
@@ -25,7 +28,7 @@ import (
 type Options struct {
 	Tables      []string
 	Parallelism int // tables at once (default 4)
-	ChunkRows   int // rows per compared chunk (default 10,000)
+	ChunkRows   int // rows per compared chunk (default 50,000)
 	MaxListed   int // keys listed per kind of difference (default 10)
 	// CountsOnly compares row counts and skips the hashes.
 	CountsOnly bool
@@ -92,7 +95,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Parallelism = 4
 	}
 	if opts.ChunkRows <= 0 {
-		opts.ChunkRows = 10_000
+		opts.ChunkRows = 50_000
 	}
 	if opts.MaxListed <= 0 {
 		opts.MaxListed = 10
@@ -111,48 +114,89 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	// One key for every row hash of the run, source and target alike.
 	seed := maphash.MakeSeed()
 	start := time.Now()
-	results := make([]TableResult, len(tables))
-	errs := make([]error, len(tables))
-	sem := make(chan struct{}, opts.Parallelism)
-	var wg sync.WaitGroup
+	tv := make([]*tableVerification, len(tables))
 	for i, t := range tables {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = v.table(ctx, t, seed, opts)
-		}()
+		tv[i] = &tableVerification{cmp: newComparer(v, t, seed), res: TableResult{Table: t.Name, Match: true}}
 	}
-	wg.Wait()
-	rep := &Report{Tenant: v.Tenant, Match: true, Tables: results, Duration: time.Since(start)}
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("verifying %s: %w", tables[i].Name, err)
+	// First the counts and how to split each table, then the parts of all
+	// tables, the most split (the largest) first.
+	err := parallel.Each(ctx, tv, opts.Parallelism, func(ctx context.Context, t *tableVerification) error {
+		return t.prepare(ctx, opts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	type unit struct {
+		t            *tableVerification
+		lower, upper [][]byte
+		bytes        int64
+	}
+	var units []unit
+	for _, t := range tv {
+		if opts.CountsOnly {
+			continue
 		}
-		rep.Match = rep.Match && results[i].Match
+		var lower [][]byte
+		for _, k := range append(t.split.Keys, nil) {
+			units = append(units, unit{t, lower, k, t.split.Bytes / int64(len(t.split.Keys)+1)})
+			lower = k
+		}
+	}
+	// The largest parts go first, so that small ones fill the gaps at the end.
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.bytes, a.bytes) })
+	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
+		return u.t.part(ctx, u.lower, u.upper, opts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Tenant: v.Tenant, Match: true, Duration: time.Since(start)}
+	for _, t := range tv {
+		t.res.Match = t.res.Match && t.res.SourceRows == t.res.TargetRows
+		t.res.Duration = t.end.Sub(start)
+		rep.Tables = append(rep.Tables, t.res)
+		rep.Match = rep.Match && t.res.Match
 	}
 	return rep, nil
 }
 
-func (v *Verifier) table(ctx context.Context, t *schema.Table, seed maphash.Seed, opts Options) (TableResult, error) {
-	start := time.Now()
-	res := TableResult{Table: t.Name}
-	q, args := v.Layout.CountQuery(t.Source, v.Tenant)
-	if err := v.Source.QueryRowContext(ctx, q, args...).Scan(&res.SourceRows); err != nil {
-		return res, fmt.Errorf("source: counting %s: %w", t.Source.Name, err)
+// tableVerification is the comparison of one table, built up by its parts
+// from several goroutines.
+type tableVerification struct {
+	cmp   *comparer
+	split source.Partition
+
+	mu  sync.Mutex
+	res TableResult
+	end time.Time
+}
+
+// prepare counts the target's rows and splits the table into parts; the
+// parts count the source's rows as they read them, or with CountsOnly a
+// count query does. The target is counted as a whole: a row of an owned
+// table whose parent reference is NULL belongs to no part.
+func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
+	v, t := tv.cmp.v, tv.cmp.t
+	if err := v.Target.QueryRow(ctx, "SELECT count(*) FROM "+schema.QuoteIdent(t.Name)).Scan(&tv.res.TargetRows); err != nil {
+		return fmt.Errorf("verifying %s: target: counting: %w", t.Name, err)
 	}
-	if err := v.Target.QueryRow(ctx, "SELECT count(*) FROM "+schema.QuoteIdent(t.Name)).Scan(&res.TargetRows); err != nil {
-		return res, fmt.Errorf("target: counting %s: %w", t.Name, err)
-	}
+	tv.end = time.Now()
 	if opts.CountsOnly {
-		res.Match = res.SourceRows == res.TargetRows
-		res.Duration = time.Since(start)
-		return res, nil
+		q, args := v.Layout.CountQuery(t.Source, v.Tenant)
+		if err := v.Source.QueryRowContext(ctx, q, args...).Scan(&tv.res.SourceRows); err != nil {
+			return fmt.Errorf("verifying %s: source: counting: %w", t.Name, err)
+		}
+		return nil
 	}
-	cmp := newComparer(v, t, seed)
-	// The source is read one chunk ahead, so that reading it overlaps with
-	// reading the target range of the chunk before.
+	var err error
+	tv.split, err = v.Layout.Split(ctx, v.Source, t.Source, v.Tenant, opts.Parallelism, int64(4*opts.ChunkRows))
+	return err
+}
+
+// part compares the part (lower, upper] chunk by chunk. The source is read
+// one chunk ahead, so that reading it overlaps with reading the target range
+// of the chunk before.
+func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type sourced struct {
@@ -163,38 +207,59 @@ func (v *Verifier) table(ctx context.Context, t *schema.Table, seed maphash.Seed
 	chunks := make(chan sourced, 1)
 	go func() {
 		defer close(chunks)
-		next := cmp.spans(opts.ChunkRows)
+		next := tv.cmp.spans(lower, upper, opts.ChunkRows)
 		for {
-			r, c, err := next(ctx)
+			r, c, last, err := next(ctx)
 			select {
 			case chunks <- sourced{r, c, err}:
 			case <-ctx.Done():
 				return
 			}
-			if err != nil || r.upper == nil {
+			if err != nil || last {
 				return
 			}
 		}
 	}()
+	var res TableResult
 	for s := range chunks {
 		if s.err != nil {
-			return res, s.err
+			return fmt.Errorf("verifying %s: %w", tv.cmp.t.Name, s.err)
 		}
-		dst, err := cmp.targetChunk(ctx, s.r, false)
+		dst, err := tv.cmp.targetChunk(ctx, s.r, false)
 		if err != nil {
-			return res, err
+			return fmt.Errorf("verifying %s: %w", tv.cmp.t.Name, err)
 		}
 		res.Chunks++
+		res.SourceRows += int64(s.c.count)
 		if s.c.count != dst.count || s.c.digest != dst.digest {
 			res.ChunksDiffer++
-			if err := cmp.drillDown(ctx, s.r, &res, opts.MaxListed); err != nil {
-				return res, err
+			if err := tv.cmp.drillDown(ctx, s.r, &res, opts.MaxListed); err != nil {
+				return fmt.Errorf("verifying %s: %w", tv.cmp.t.Name, err)
 			}
 		}
 	}
-	res.Match = res.SourceRows == res.TargetRows && res.ChunksDiffer == 0
-	res.Duration = time.Since(start)
-	return res, nil
+	tv.mu.Lock()
+	defer tv.mu.Unlock()
+	tv.res.add(res, opts.MaxListed)
+	tv.end = time.Now()
+	return nil
+}
+
+// add merges what a part found.
+func (r *TableResult) add(p TableResult, maxListed int) {
+	r.SourceRows += p.SourceRows
+	r.Chunks += p.Chunks
+	r.ChunksDiffer += p.ChunksDiffer
+	r.MissingCount += p.MissingCount
+	r.ExtraCount += p.ExtraCount
+	r.DifferentCount += p.DifferentCount
+	listMore := func(l *[]string, more []string) {
+		*l = append(*l, more[:min(len(more), maxListed-len(*l))]...)
+	}
+	listMore(&r.Missing, p.Missing)
+	listMore(&r.Extra, p.Extra)
+	listMore(&r.Different, p.Different)
+	r.Match = r.Match && p.ChunksDiffer == 0
 }
 
 // span is a range of rows (lower, upper] of a table's range columns: its

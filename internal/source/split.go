@@ -1,0 +1,92 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// Partition says how to cut a tenant's rows of a table into ranges of
+// about equal size — (nil, k1], (k1, k2], …, (kn, nil] of its range columns
+// — so that several connections can copy or verify a large table at once.
+type Partition struct {
+	Keys [][][]byte // the cuts; none: the table stays whole
+	// Bytes estimates the tenant's rows of the table, to start the largest
+	// work first.
+	Bytes int64
+}
+
+// Split partitions a tenant's rows of t into up to parts ranges of at least
+// minRows rows each (as counted on the range column's rows: the table's own,
+// or for an owned table its parents').
+//
+// Only a single integer range column is split, evenly between its least and
+// greatest value: cheap to find with one query, and a tenant's ids spread
+// about evenly in practice. Other tables stay whole.
+func (l *Layout) Split(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, parts int, minRows int64) (Partition, error) {
+	table, cols := t, t.Key
+	if t.Paged() {
+		hop := t.Path[0]
+		parent, ok := l.Table(hop.Table)
+		if !ok {
+			return Partition{}, fmt.Errorf("source: %s is owned by %s, which is not a tenant table", t.Name, hop.Table)
+		}
+		table, cols = parent, hop.RefColumns
+	}
+	col, _ := table.Column(cols[0])
+	splittable := len(cols) == 1
+	switch col.DataType {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+	default:
+		splittable = false
+	}
+	q := "SELECT COUNT(*), NULL, NULL FROM " + l.scopedFrom(table)
+	if splittable {
+		q = "SELECT COUNT(*), MIN(t." + QuoteIdent(cols[0]) + "), MAX(t." + QuoteIdent(cols[0]) + ") FROM " + l.scopedFrom(table)
+	}
+	var n int64
+	var lo, hi sql.NullString
+	if err := db.QueryRowContext(ctx, q, tenant).Scan(&n, &lo, &hi); err != nil {
+		return Partition{}, fmt.Errorf("source: sizing %s: %w", t.Name, err)
+	}
+	p := Partition{Bytes: n * max(t.AvgRowLength, 1)}
+	if table != t && table.Rows > 0 {
+		p.Bytes = n * t.Rows / table.Rows * max(t.AvgRowLength, 1) // parents times rows per parent
+	}
+	parts = int(min(int64(parts), n/max(minRows, 1)))
+	if !splittable || parts < 2 || !lo.Valid {
+		return p, nil
+	}
+	// Offsets from the least value, in uint64 so that any int64 or uint64 span fits.
+	var least, span uint64
+	if col.Unsigned() {
+		a, err1 := strconv.ParseUint(lo.String, 10, 64)
+		b, err2 := strconv.ParseUint(hi.String, 10, 64)
+		if err1 != nil || err2 != nil {
+			return p, nil
+		}
+		least, span = a, b-a
+	} else {
+		a, err1 := strconv.ParseInt(lo.String, 10, 64)
+		b, err2 := strconv.ParseInt(hi.String, 10, 64)
+		if err1 != nil || err2 != nil {
+			return p, nil
+		}
+		least, span = uint64(a), uint64(b)-uint64(a)
+	}
+	if span/uint64(parts) == 0 {
+		return p, nil
+	}
+	for i := 1; i < parts; i++ {
+		k := least + span/uint64(parts)*uint64(i)
+		var text []byte
+		if col.Unsigned() {
+			text = strconv.AppendUint(nil, k, 10)
+		} else {
+			text = strconv.AppendInt(nil, int64(k), 10)
+		}
+		p.Keys = append(p.Keys, [][]byte{text})
+	}
+	return p, nil
+}
