@@ -100,26 +100,22 @@ type Copier struct {
 }
 
 // Run copies the tenant: schema, data, then everything built after the data.
-// A table's own keys and indexes are built as soon as its rows are in, while
-// other tables are still copying; the foreign keys between tables come last.
+// A table's keys and indexes are built as soon as its rows are in, and a
+// foreign key as soon as both its tables are built, while other tables are
+// still copying.
 func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
-	rep, err := c.copyData(ctx, opts, func(ctx context.Context, t *schema.Table) error {
-		return buildTable(ctx, c.Target, t)
-	})
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
 	tables, err := c.selectTables(opts.Tables)
 	if err != nil {
 		return nil, err
 	}
-	if err := buildForeignKeys(ctx, c.Target, tables, opts.Parallelism); err != nil {
-		return nil, err
-	}
-	rep.PostDataDuration = time.Since(start)
-	return rep, nil
+	keys := newKeysAsBuilt(c.Target, tables)
+	return c.copyData(ctx, opts, func(ctx context.Context, t *schema.Table) error {
+		if err := buildTable(ctx, c.Target, t); err != nil {
+			return err
+		}
+		return keys.tableBuilt(ctx, t)
+	})
 }
 
 // CopyData creates the tables and copies the rows, from the checkpoints when
@@ -220,8 +216,8 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 		copies[i] = &tableCopy{table: t}
 	}
 	err = parallel.Each(ctx, copies, opts.Parallelism, func(ctx context.Context, tc *tableCopy) error {
-		parts, partBytes, err := c.plan(ctx, tc.table, state[tc.table.Name], opts)
-		tc.planned(parts, partBytes)
+		parts, weight, err := c.plan(ctx, tc.table, state[tc.table.Name], opts)
+		tc.planned(parts, weight)
 		return err
 	})
 	if err != nil {
@@ -242,9 +238,9 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 			}
 		}
 	}
-	// The largest parts go first, so that small ones fill the gaps at the
-	// end rather than a large one running alone.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.partBytes, a.tc.partBytes) })
+	// The largest tables go first, so that they and their indexes are done
+	// early, and small tables fill the gaps at the end.
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.weight, a.tc.weight) })
 	var mu sync.Mutex
 	lastRow = time.Now()
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
@@ -275,14 +271,16 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 	return reports, lastRow, nil
 }
 
-// plan returns the parts of a table and the estimated bytes of one: those
-// of the copy being resumed, else new ones, saved before any row is copied.
+// plan returns the parts of a table and the table's estimated weight (see
+// source.Partition): those of the copy being resumed, else new ones, saved
+// before any row is copied.
 func (c *Copier) plan(ctx context.Context, t *schema.Table, resumed []part, opts Options) ([]part, int64, error) {
 	if len(resumed) > 0 {
 		return resumed, 0, nil
 	}
-	// A part smaller than a few chunks is not worth its own connection.
-	split, err := c.Layout.Split(ctx, c.Source, t.Source, c.Tenant, opts.Parallelism, int64(2*opts.ChunkRows))
+	// Twice as many parts as connections keeps the end even: the last parts
+	// to finish are small. A part smaller than two chunks is not worth it.
+	split, err := c.Layout.Split(ctx, c.Source, t.Source, c.Tenant, 2*opts.Parallelism, int64(2*opts.ChunkRows))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -296,7 +294,7 @@ func (c *Copier) plan(ctx context.Context, t *schema.Table, resumed []part, opts
 			parts[i].upper = split.Keys[i]
 		}
 	}
-	return parts, split.Bytes / int64(len(parts)), saveParts(ctx, c.Target, parts)
+	return parts, split.Weight, saveParts(ctx, c.Target, parts)
 }
 
 // copyPart copies one part chunk by chunk from its checkpoint. A table

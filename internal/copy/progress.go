@@ -11,9 +11,9 @@ import (
 // tableCopy is the copy of one table: its parts, and their progress added
 // up as they are copied, from several goroutines.
 type tableCopy struct {
-	table     *schema.Table
-	parts     []part
-	partBytes int64 // the estimated size of one part
+	table  *schema.Table
+	parts  []part
+	weight int64 // the estimated work, to start the largest first
 
 	mu      sync.Mutex
 	rep     TableReport
@@ -22,8 +22,8 @@ type tableCopy struct {
 }
 
 // planned sets the parts, and what they hold already when resuming.
-func (tc *tableCopy) planned(parts []part, partBytes int64) {
-	tc.parts, tc.partBytes = parts, partBytes
+func (tc *tableCopy) planned(parts []part, weight int64) {
+	tc.parts, tc.weight = parts, weight
 	tc.rep = TableReport{Table: tc.table.Name, Conversions: values.Counts{}, Notes: tc.table.Notes}
 	for _, p := range parts {
 		tc.rep.Rows += p.rows

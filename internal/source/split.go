@@ -12,14 +12,19 @@ import (
 // — so that several connections can copy or verify a large table at once.
 type Partition struct {
 	Keys [][][]byte // the cuts; none: the table stays whole
-	// Bytes estimates the tenant's rows of the table, to start the largest
-	// work first.
-	Bytes int64
+	// Weight estimates the work of the whole table — its bytes plus a cost
+	// per row, about that of rowCost bytes — to start the largest first.
+	Weight int64
 }
 
+// rowCost is what one row costs beyond its bytes, in bytes: reading it,
+// framing it in two wire protocols, storing it. Measured on the benchmark
+// schema, a narrow row costs about as much as a hundred bytes of a wide one.
+const rowCost = 100
+
 // Split partitions a tenant's rows of t into up to parts ranges of at least
-// minRows rows each (as counted on the range column's rows: the table's own,
-// or for an owned table its parents').
+// minRows rows each (for an owned table as estimated from its parents' rows
+// and the tables' sizes).
 //
 // Only a single integer range column is split, evenly between its least and
 // greatest value: cheap to find with one query, and a tenant's ids spread
@@ -50,11 +55,12 @@ func (l *Layout) Split(ctx context.Context, db *sql.DB, t *TenantTable, tenant s
 	if err := db.QueryRowContext(ctx, q, tenant).Scan(&n, &lo, &hi); err != nil {
 		return Partition{}, fmt.Errorf("source: sizing %s: %w", t.Name, err)
 	}
-	p := Partition{Bytes: n * max(t.AvgRowLength, 1)}
+	rows := n
 	if table != t && table.Rows > 0 {
-		p.Bytes = n * t.Rows / table.Rows * max(t.AvgRowLength, 1) // parents times rows per parent
+		rows = n * t.Rows / table.Rows // parents times rows per parent
 	}
-	parts = int(min(int64(parts), n/max(minRows, 1)))
+	p := Partition{Weight: rows * (t.AvgRowLength + rowCost)}
+	parts = int(min(int64(parts), rows/max(minRows, 1)))
 	if !splittable || parts < 2 || !lo.Valid {
 		return p, nil
 	}

@@ -129,7 +129,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	type unit struct {
 		t            *tableVerification
 		lower, upper [][]byte
-		bytes        int64
+		weight       int64 // the table's
 	}
 	var units []unit
 	for _, t := range tv {
@@ -138,12 +138,12 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		var lower [][]byte
 		for _, k := range append(t.split.Keys, nil) {
-			units = append(units, unit{t, lower, k, t.split.Bytes / int64(len(t.split.Keys)+1)})
+			units = append(units, unit{t, lower, k, t.split.Weight})
 			lower = k
 		}
 	}
-	// The largest parts go first, so that small ones fill the gaps at the end.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.bytes, a.bytes) })
+	// The largest tables go first, so that small ones fill the gaps at the end.
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.weight, a.weight) })
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
 		return u.t.part(ctx, u.lower, u.upper, opts)
 	})
