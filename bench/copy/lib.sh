@@ -216,11 +216,26 @@ write_config() {
 #
 # LOAD_AFTER[NAME] is the 1-minute load average when it ended: this machine
 # is shared, and a run that competed with a compiler says so.
-declare -A WALL_S RSS_KB LOAD_AFTER
+declare -A WALL_S RSS_KB LOAD_AFTER CPU_S
+
+# server_cpu prints the CPU seconds MariaDB and the target cluster's
+# PostgreSQL (the postmaster and the backends it has reaped) have used so far.
+server_cpu() {
+	local tick my pg
+	tick=$(getconf CLK_TCK)
+	my=$(pgrep -x mariadbd | head -1)
+	pg=$(head -1 "/var/lib/postgresql/15/$CLUSTER/postmaster.pid")
+	awk -v t="$tick" '{ printf "%s ", ($14 + $15 + $16 + $17) / t }' "/proc/$my/stat" "/proc/$pg/stat"
+}
+
+# timed NAME CMD... runs CMD under GNU time and records its wall time, peak
+# RSS, the load average after it and the CPU seconds it took, split between
+# MariaDB, PostgreSQL and the client itself — on 2 CPUs shared by all three.
 timed() {
 	local name=$1
 	shift
-	local tf=$WORK/runs/$name.time t0 t1 rc
+	local tf=$WORK/runs/$name.time t0 t1 rc cpu0 cpu1
+	cpu0=$(server_cpu)
 	t0=$(date +%s%N)
 	set +e
 	/usr/bin/time -v -o "$tf" "$@"
@@ -228,8 +243,14 @@ timed() {
 	set -e
 	t1=$(date +%s%N)
 	LOAD_AFTER[$name]=$(cut -d' ' -f1 /proc/loadavg)
+	sleep 1 # let the postmaster reap the run's backends, whose CPU it then counts
+	cpu1=$(server_cpu)
 	WALL_S[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 	RSS_KB[$name]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tf")
+	CPU_S[$name]=$(awk -F': ' -v before="$cpu0" -v after="$cpu1" '
+		/User time|System time/ { client += $2 }
+		END { split(before, b, " "); split(after, a, " ")
+		      printf "%.1f %.1f %.1f", a[1] - b[1], a[2] - b[2], client }' "$tf")
 	return $rc
 }
 

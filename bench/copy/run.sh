@@ -152,21 +152,22 @@ else
 	PGL_WALL=null R_PGL=null V_PGL=SKIPPED
 fi
 
-row() { printf '%-24s %9s %10s %9s %11s %11s\n' "$@"; }
+row() { printf '%-24s %9s %10s %9s %11s %11s %20s\n' "$@"; }
+cpu() { awk '{ printf "%s/%s/%s", $1, $2, $3 }' <<<"${CPU_S[$1]}"; }
 echo
 echo "migrawave copy benchmark: tenant $TENANT, $SOURCE_TOTAL rows in ${#TABLES[@]} tables, MariaDB $SRC_DB -> $CLUSTER, $(nproc) CPUs"
 echo "migrawave binary: $BINARY_NOTE; load average before the runs: $LOAD_START (our own runs alone load ~2-3)"
 echo "migrawave --parallelism $PARALLELISM --chunk-rows $CHUNK_ROWS; ceiling: $CEILING_PARALLELISM parallel psql \\copy FROM CSV, largest table first"
 echo
-row TOOL WALL ROWS ROWS/S "PEAK RSS" "LOAD AFTER"
+row TOOL WALL ROWS ROWS/S "PEAK RSS" "LOAD AFTER" "CPU S MARIADB/PG/TOOL"
 if [[ $SKIP_PGLOADER != 1 ]]; then
-	row "pgloader" "${PGL_WALL}s" "$PGL_TOTAL" "$(rate "$PGL_TOTAL" "$PGL_WALL")" "$(mib "${RSS_KB[pgloader]}") MiB" "${LOAD_AFTER[pgloader]}"
+	row "pgloader" "${PGL_WALL}s" "$PGL_TOTAL" "$(rate "$PGL_TOTAL" "$PGL_WALL")" "$(mib "${RSS_KB[pgloader]}") MiB" "${LOAD_AFTER[pgloader]}" "$(cpu pgloader)"
 fi
-row "migrawave copy" "${MW_WALL}s" "$MW_TOTAL" "$(rate "$MW_TOTAL" "$MW_WALL")" "$MW_RSS_MIB MiB" "${LOAD_AFTER[migrawave]}"
+row "migrawave copy" "${MW_WALL}s" "$MW_TOTAL" "$(rate "$MW_TOTAL" "$MW_WALL")" "$MW_RSS_MIB MiB" "${LOAD_AFTER[migrawave]}" "$(cpu migrawave)"
 row "  data phase" "$(calc "$MW_DATA_S")s" "$MW_TOTAL" "$(rate "$MW_TOTAL" "$MW_DATA_S")" "" ""
 row "  post-data phase" "$(calc "$MW_POST_S")s" "" "" "" ""
-row "COPY ceiling" "${CEIL_WALL}s" "$CEIL_TOTAL" "$(rate "$CEIL_TOTAL" "$CEIL_WALL")" "$(mib "${RSS_KB[ceiling]}") MiB" "${LOAD_AFTER[ceiling]}"
-row "migrawave verify" "${VERIFY_WALL}s" "$SOURCE_TOTAL" "$(rate "$SOURCE_TOTAL" "$VERIFY_WALL")" "$(mib "${RSS_KB[verify]}") MiB" "${LOAD_AFTER[verify]}"
+row "COPY ceiling" "${CEIL_WALL}s" "$CEIL_TOTAL" "$(rate "$CEIL_TOTAL" "$CEIL_WALL")" "$(mib "${RSS_KB[ceiling]}") MiB" "${LOAD_AFTER[ceiling]}" "$(cpu ceiling)"
+row "migrawave verify" "${VERIFY_WALL}s" "$SOURCE_TOTAL" "$(rate "$SOURCE_TOTAL" "$VERIFY_WALL")" "$(mib "${RSS_KB[verify]}") MiB" "${LOAD_AFTER[verify]}" "$(cpu verify)"
 echo
 echo "migrawave per table (data phase):"
 jq -r '.tables[] | [.table, .rows, (.duration_ns / 1e9 * 1000 | round / 1000), (if .duration_ns > 0 then (.rows / (.duration_ns / 1e9) | round) else 0 end)] | @tsv' \
@@ -204,12 +205,14 @@ jq -n \
 	--argjson ceil_wall "$CEIL_WALL" --argjson ceil_rss "${RSS_KB[ceiling]}" --argjson ceil_rows "$CEIL_TOTAL" \
 	--argjson v_wall "$VERIFY_WALL" --argjson v_rss "${RSS_KB[verify]}" \
 	--argjson load "$(for k in "${!LOAD_AFTER[@]}"; do jq -n --arg k "$k" --argjson v "${LOAD_AFTER[$k]}" '{($k): $v}'; done | jq -s add)" \
+	--argjson cpu "$(for k in "${!CPU_S[@]}"; do read -r m p c <<<"${CPU_S[$k]}"; jq -n --arg k "$k" --argjson m "$m" --argjson p "$p" --argjson c "$c" '{($k): {mariadb: $m, postgres: $p, tool: $c}}'; done | jq -s add)" \
 	--slurpfile v_report "$RUNS/migrawave-verify.json" \
 	--argjson r_pgl "$R_PGL" --arg v_pgl "$V_PGL" --argjson r_data "$R_DATA" --arg v_data "$V_DATA" \
 	--argjson rss_mib "$MW_RSS_MIB" --arg v_rss "$V_RSS" --argjson r_verify "$R_VERIFY" --arg v_verify "$V_VERIFY" \
 	'{
 	  at: $at, commit: $commit, binary: $binary, cpus: $cpus, dataset_version: $dataset, tenant: "'"$TENANT"'", cluster: "'"$CLUSTER"'",
 	  source_rows: $source_rows, tables: $tables, load_average_start: "'"$LOAD_START"'", load_average_after: $load,
+	  cpu_seconds: $cpu,
 	  options: {parallelism: $parallelism, chunk_rows: $chunk_rows, ceiling_parallelism: $ceiling_parallelism,
 	            ceiling_method: "psql \\copy FROM CSV, plain tables without keys/indexes, largest table first"},
 	  runs: {
