@@ -45,10 +45,9 @@ type CopyResult struct {
 // in the target database, committed with each chunk, which is what a retry
 // resumes from.
 type CopyHeartbeat struct {
-	Table      string   `json:"table"`
-	Rows       int64    `json:"rows"`
-	Bytes      int64    `json:"bytes"`
-	Checkpoint [][]byte `json:"checkpoint"`
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
 }
 
 // Data holds the activities that create, fill, check and drop tenant
@@ -155,7 +154,7 @@ func (a *Data) CopyData(ctx context.Context, in DatabaseInput) (CopyResult, erro
 		Parallelism: a.cfg.Migration.CopyParallelism,
 		Resume:      true,
 		Progress: func(p tcopy.Progress) {
-			activity.RecordHeartbeat(ctx, CopyHeartbeat{Table: p.Table, Rows: p.Rows, Bytes: p.Bytes, Checkpoint: p.Checkpoint})
+			activity.RecordHeartbeat(ctx, CopyHeartbeat{Table: p.Table, Rows: p.Rows, Bytes: p.Bytes})
 			mu.Lock()
 			last := seen[p.Table]
 			seen[p.Table] = p

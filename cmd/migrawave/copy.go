@@ -75,7 +75,7 @@ that already holds a copy is refused.`,
 	cmd.Flags().StringVar(&cluster, "cluster", "", "target cluster name from the config (required)")
 	cmd.Flags().StringSliceVar(&opts.Tables, "tables", nil, "copy only these tables (comma separated)")
 	cmd.Flags().BoolVar(&opts.Resume, "resume", false, "continue an interrupted copy from its checkpoints")
-	cmd.Flags().IntVar(&opts.Parallelism, "parallelism", 0, "tables copied at once (default migration.copy_parallelism)")
+	cmd.Flags().IntVar(&opts.Parallelism, "parallelism", 0, "connections copying at once, large tables split among them (default migration.copy_parallelism)")
 	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 50_000, "rows per COPY transaction and checkpoint")
 	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("cluster")

@@ -32,7 +32,8 @@ import (
 type Options struct {
 	// Tables limits the copy to these source tables; empty means all.
 	Tables []string
-	// Parallelism is how many tables are copied at once (default 4).
+	// Parallelism is how many connections copy at once, each a part of a
+	// table: large tables are split in key ranges (default 4).
 	Parallelism int
 	// ChunkRows is how many rows one COPY transaction carries (default 50,000).
 	ChunkRows int
@@ -42,13 +43,13 @@ type Options struct {
 	Progress func(Progress)
 }
 
-// Progress reports one table's advance; Checkpoint is what was committed.
+// Progress reports one table's advance, all its parts together, after each
+// committed chunk; the checkpoints themselves stay in the target database.
 type Progress struct {
-	Table      string
-	Rows       int64
-	Bytes      int64
-	Checkpoint [][]byte
-	Done       bool
+	Table string
+	Rows  int64
+	Bytes int64
+	Done  bool
 }
 
 // TableReport is the outcome of one table.

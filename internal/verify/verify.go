@@ -27,7 +27,7 @@ import (
 // Options tune a verification.
 type Options struct {
 	Tables      []string
-	Parallelism int // tables at once (default 4)
+	Parallelism int // connections at once, each on a part of a table (default 4)
 	ChunkRows   int // rows per compared chunk (default 50,000)
 	MaxListed   int // keys listed per kind of difference (default 10)
 	// CountsOnly compares row counts and skips the hashes.
@@ -36,19 +36,21 @@ type Options struct {
 
 // TableResult is the comparison of one table.
 type TableResult struct {
-	Table          string        `json:"table"`
-	SourceRows     int64         `json:"source_rows"`
-	TargetRows     int64         `json:"target_rows"`
-	Chunks         int           `json:"chunks"`
-	ChunksDiffer   int           `json:"chunks_differ"`
-	MissingCount   int64         `json:"missing_count"`
-	ExtraCount     int64         `json:"extra_count"`
-	DifferentCount int64         `json:"different_count"`
-	Missing        []string      `json:"missing,omitempty"`
-	Extra          []string      `json:"extra,omitempty"`
-	Different      []string      `json:"different,omitempty"`
-	Match          bool          `json:"match"`
-	Duration       time.Duration `json:"duration_ns"`
+	Table          string   `json:"table"`
+	SourceRows     int64    `json:"source_rows"`
+	TargetRows     int64    `json:"target_rows"`
+	Chunks         int      `json:"chunks"`
+	ChunksDiffer   int      `json:"chunks_differ"`
+	MissingCount   int64    `json:"missing_count"`
+	ExtraCount     int64    `json:"extra_count"`
+	DifferentCount int64    `json:"different_count"`
+	Missing        []string `json:"missing,omitempty"`
+	Extra          []string `json:"extra,omitempty"`
+	Different      []string `json:"different,omitempty"`
+	Match          bool     `json:"match"`
+	// Duration runs from the start of the verification to the end of the
+	// table's last part: its parts run among those of other tables.
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Report is the comparison of a tenant.
@@ -119,7 +121,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 		tv[i] = &tableVerification{cmp: newComparer(v, t, seed), res: TableResult{Table: t.Name, Match: true}}
 	}
 	// First the counts and how to split each table, then the parts of all
-	// tables, the most split (the largest) first.
+	// tables, the largest tables first.
 	err := parallel.Each(ctx, tv, opts.Parallelism, func(ctx context.Context, t *tableVerification) error {
 		return t.prepare(ctx, opts)
 	})
@@ -129,7 +131,6 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	type unit struct {
 		t            *tableVerification
 		lower, upper [][]byte
-		weight       int64 // the table's
 	}
 	var units []unit
 	for _, t := range tv {
@@ -138,12 +139,12 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		var lower [][]byte
 		for _, k := range append(t.split.Keys, nil) {
-			units = append(units, unit{t, lower, k, t.split.Weight})
+			units = append(units, unit{t, lower, k})
 			lower = k
 		}
 	}
 	// The largest tables go first, so that small ones fill the gaps at the end.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.weight, a.weight) })
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.t.split.Weight, a.t.split.Weight) })
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
 		return u.t.part(ctx, u.lower, u.upper, opts)
 	})
