@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/migrawave/migrawave/internal/schema"
 )
 
@@ -69,7 +71,11 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 			dst = append(dst, byte(n))
 		}
 	case schema.KindBitBool:
-		dst = append(dst, raw[len(raw)-1]&1)
+		var bit byte
+		if len(raw) > 0 {
+			bit = raw[len(raw)-1] & 1
+		}
+		dst = append(dst, bit)
 	case schema.KindBits:
 		b := bitsFromSource(raw, int(col.Source.Precision))
 		dst = binary.BigEndian.AppendUint32(dst, uint32(b.Len))
@@ -104,8 +110,8 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 			}
 		}
 	case schema.KindInterval:
-		iv, perr := parseTime(raw)
-		if err = perr; err == nil {
+		var iv pgtype.Interval
+		if iv, err = parseTime(raw); err == nil {
 			dst = binary.BigEndian.AppendUint64(dst, uint64(iv.Microseconds))
 			dst = binary.BigEndian.AppendUint64(dst, 0) // days, months
 		}
