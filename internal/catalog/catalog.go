@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/migrawave/migrawave/internal/pgconnerr"
 )
 
 // LocationSource is a tenant's location until its cutover commits.
@@ -103,7 +104,7 @@ func Open(ctx context.Context, dsn string) (*Catalog, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("catalog: cannot reach %s:%d/%s: %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, connErrorReason(err))
+		return nil, fmt.Errorf("catalog: cannot reach %s:%d/%s: %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, pgconnerr.Reason(err))
 	}
 	return &Catalog{pool: pool}, nil
 }
@@ -114,20 +115,6 @@ func (c *Catalog) Pool() *pgxpool.Pool { return c.pool }
 
 // Close releases the connections.
 func (c *Catalog) Close() { c.pool.Close() }
-
-// connErrorReason shortens a pgx connection error to its cause; pgx's message
-// repeats the host and could carry the user name.
-func connErrorReason(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Message
-	}
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	return msg
-}
 
 // Migrate applies the embedded migrations not yet applied, under an advisory
 // lock so that concurrent `setup` runs do not race. It returns how many ran.

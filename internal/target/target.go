@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/pgconnerr"
 )
 
 // DatabaseName is the tenant's database name from the template ({tenant}
@@ -57,7 +58,7 @@ func ConnectCluster(ctx context.Context, cl config.Cluster) (*Cluster, error) {
 	defer cancel()
 	conn, err := pgx.ConnectConfig(dialCtx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: cannot reach %s:%d: %s", cl.Name, cfg.Host, cfg.Port, reason(err))
+		return nil, fmt.Errorf("cluster %s: cannot reach %s:%d: %s", cl.Name, cfg.Host, cfg.Port, pgconnerr.Reason(err))
 	}
 	return &Cluster{Name: cl.Name, dsn: cl.DSN, conn: conn}, nil
 }
@@ -178,19 +179,7 @@ func Open(ctx context.Context, cl config.Cluster, database string, maxConns int3
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cluster %s: cannot open database %s on %s:%d: %s", cl.Name, database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, reason(err))
+		return nil, fmt.Errorf("cluster %s: cannot open database %s on %s:%d: %s", cl.Name, database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, pgconnerr.Reason(err))
 	}
 	return pool, nil
-}
-
-func reason(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Message
-	}
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	return msg
 }
