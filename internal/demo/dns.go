@@ -16,6 +16,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/dns"
 
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/routing"
 )
 
@@ -97,39 +98,15 @@ func seedDNS(ctx context.Context, cfg *config.Config, tenants []*tenant, progres
 		})
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	outcomes := make([]dnsOutcome, len(want))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(dnsWorkers, len(want)) {
-		wg.Go(func() {
-			for i := range next {
-				o, err := ensureRecord(ctx, client, cf.ZoneID, want[i])
-				if err != nil {
-					cancel(fmt.Errorf("demo: cloudflare zone %s: %s: %w", cf.ZoneID, want[i].name, err))
-					return
-				}
-				outcomes[i] = o
-			}
-		})
-	}
-feed:
-	for i := range want {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return DNSReport{}, err
-	}
-
+	var mu sync.Mutex
 	var rep DNSReport
-	for _, o := range outcomes {
+	err = parallel.Each(ctx, want, dnsWorkers, func(ctx context.Context, w wantRecord) error {
+		o, err := ensureRecord(ctx, client, cf.ZoneID, w)
+		if err != nil {
+			return fmt.Errorf("demo: cloudflare zone %s: %s: %w", cf.ZoneID, w.name, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
 		switch o {
 		case dnsCreated:
 			rep.Created++
@@ -138,6 +115,10 @@ feed:
 		default:
 			rep.Unchanged++
 		}
+		return nil
+	})
+	if err != nil {
+		return DNSReport{}, err
 	}
 	progress(fmt.Sprintf("dns: %d records in %s (%d created, %d updated, %d unchanged)", len(want), zone, rep.Created, rep.Updated, rep.Unchanged))
 	return rep, nil
