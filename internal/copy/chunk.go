@@ -1,13 +1,14 @@
 package copy
 
 import (
-	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/migrawave/migrawave/internal/schema"
+	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/values"
 )
 
@@ -25,9 +26,7 @@ type chunkSource struct {
 	keyIdx []int
 	counts values.Counts
 
-	rows    *sql.Rows
-	raw     []sql.RawBytes
-	dest    []any
+	rows    *source.Rows
 	buf     []byte
 	off     int
 	n       int64 // rows encoded
@@ -58,12 +57,7 @@ func (s *chunkSource) Read(p []byte) (int, error) {
 
 // fill encodes rows until the buffer holds about bufSize bytes or the rows end.
 func (s *chunkSource) fill() error {
-	if s.raw == nil {
-		s.raw = make([]sql.RawBytes, len(s.cols))
-		s.dest = make([]any, len(s.cols))
-		for i := range s.raw {
-			s.dest[i] = &s.raw[i]
-		}
+	if s.buf == nil {
 		s.lastKey = make([][]byte, len(s.keyIdx))
 		s.buf = append(make([]byte, 0, 2*bufSize), copyHeader...)
 	} else {
@@ -79,20 +73,19 @@ func (s *chunkSource) fill() error {
 			s.ended = true
 			return nil
 		}
-		if err := s.rows.Scan(s.dest...); err != nil {
-			return fmt.Errorf("source: reading %s: %w", s.table.Source.Name, err)
-		}
+		row := s.rows.Values()
+		start := len(s.buf)
 		s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(len(s.cols)))
 		for i, col := range s.cols {
-			out, err := values.AppendBinary(s.buf, col, s.raw[i], s.counts)
+			out, err := values.AppendValue(s.buf, col, row[i], s.counts)
 			if err != nil {
-				return &DataError{Table: s.table.Source.Name, Key: s.keyString(), Err: fmt.Errorf("column %s: %w", col.Source.Name, err)}
+				return &DataError{Table: s.table.Source.Name, Key: s.keyString(row), Err: fmt.Errorf("column %s: %w", col.Source.Name, err)}
 			}
 			s.buf = out
-			s.bytes += int64(len(s.raw[i]))
 		}
+		s.bytes += int64(len(s.buf) - start)
 		for i, idx := range s.keyIdx {
-			s.lastKey[i] = append(s.lastKey[i][:0], s.raw[idx]...)
+			s.lastKey[i] = values.AppendText(s.lastKey[i][:0], row[idx])
 		}
 		s.n++
 	}
@@ -107,11 +100,11 @@ func (s *chunkSource) lastKeyOr(def [][]byte) [][]byte {
 	return s.lastKey
 }
 
-// keyString names the current row by its key, e.g. (id=42).
-func (s *chunkSource) keyString() string {
+// keyString names a row by its key, e.g. (id=42).
+func (s *chunkSource) keyString(row []driver.Value) string {
 	parts := make([]string, len(s.keyIdx))
 	for i, idx := range s.keyIdx {
-		parts[i] = fmt.Sprintf("%s=%s", s.cols[idx].Source.Name, s.raw[idx])
+		parts[i] = fmt.Sprintf("%s=%s", s.cols[idx].Source.Name, values.AppendText(nil, row[idx]))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }

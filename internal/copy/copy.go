@@ -48,7 +48,7 @@ type Options struct {
 type Progress struct {
 	Table string
 	Rows  int64
-	Bytes int64
+	Bytes int64 // streamed into COPY, in PostgreSQL's binary format
 	Done  bool
 }
 
@@ -364,23 +364,20 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 // its checkpoint, which endOf gives for the rows copied. It returns the rows
 // copied.
 func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, p *part, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
-	rows, err := c.Source.QueryContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("source: reading %s: %w", t.Source.Name, err)
-	}
-	defer rows.Close()
-	chunk.rows = rows
-	err = pgx.BeginFunc(ctx, c.Target, func(tx pgx.Tx) error {
-		_, err := tx.Conn().PgConn().CopyFrom(ctx, chunk, copySQL)
-		if chunk.err != nil {
-			// The server only says "COPY failed"; ours says which row.
-			return chunk.err
-		}
-		if err != nil {
-			return fmt.Errorf("target: copying into %s: %w", t.Name, err)
-		}
-		end, done := endOf(chunk.n)
-		return saveCheckpoint(ctx, tx, p, end, chunk.n, chunk.bytes, done)
+	err := source.Query(ctx, c.Source, "reading "+t.Source.Name, query, args, func(rows *source.Rows) error {
+		chunk.rows = rows
+		return pgx.BeginFunc(ctx, c.Target, func(tx pgx.Tx) error {
+			_, err := tx.Conn().PgConn().CopyFrom(ctx, chunk, copySQL)
+			if chunk.err != nil {
+				// The server only says "COPY failed"; ours says which row.
+				return chunk.err
+			}
+			if err != nil {
+				return fmt.Errorf("target: copying into %s: %w", t.Name, err)
+			}
+			end, done := endOf(chunk.n)
+			return saveCheckpoint(ctx, tx, p, end, chunk.n, chunk.bytes, done)
+		})
 	})
 	if err != nil {
 		return 0, err

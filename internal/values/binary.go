@@ -2,6 +2,7 @@ package values
 
 import (
 	"bytes"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -31,16 +32,19 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 	if raw == nil {
 		return binary.BigEndian.AppendUint32(dst, math.MaxUint32), nil
 	}
+	switch col.Kind {
+	case schema.KindInt16, schema.KindYear, schema.KindInt32, schema.KindInt64, schema.KindBool:
+		n, err := parseInt(raw)
+		if err != nil {
+			return nil, err
+		}
+		out, _, err := appendInt64(dst, col, n)
+		return out, err
+	}
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0) // the length, set below
 	var err error
 	switch col.Kind {
-	case schema.KindInt16, schema.KindYear:
-		dst, err = appendInt(dst, raw, 2)
-	case schema.KindInt32:
-		dst, err = appendInt(dst, raw, 4)
-	case schema.KindInt64:
-		dst, err = appendInt(dst, raw, 8)
 	case schema.KindUint64Key:
 		var u uint64
 		if u, err = strconv.ParseUint(string(raw), 10, 64); err == nil {
@@ -60,15 +64,6 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 		var f float64
 		if f, err = strconv.ParseFloat(string(raw), 64); err == nil {
 			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(f))
-		}
-	case schema.KindBool:
-		var n int64
-		if n, err = parseInt(raw); err == nil {
-			if n != 0 && n != 1 {
-				// A boolean would lose it, and no comparison could tell.
-				return nil, fmt.Errorf("tinyint(1) value %d is not 0 or 1: set source.tables.<table>.columns.%s.type to smallint", n, col.Source.Name)
-			}
-			dst = append(dst, byte(n))
 		}
 	case schema.KindBitBool:
 		var bit byte
@@ -137,26 +132,87 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 	return dst, nil
 }
 
-// appendInt writes a decimal integer as a big-endian integer of size bytes,
-// refusing values the target type cannot hold.
-func appendInt(dst, raw []byte, size int) ([]byte, error) {
-	n, err := parseInt(raw)
-	if err != nil {
-		return nil, err
+// AppendValue is AppendBinary for a value as the MariaDB driver decodes it
+// (see source.Rows): integers and floating point numbers go straight into
+// their binary form, anything else through AppendBinary.
+func AppendValue(dst []byte, col *schema.Column, v driver.Value, counts Counts) ([]byte, error) {
+	switch v := v.(type) {
+	case []byte:
+		return AppendBinary(dst, col, v, counts)
+	case nil:
+		return binary.BigEndian.AppendUint32(dst, math.MaxUint32), nil
+	case int64:
+		if out, ok, err := appendInt64(dst, col, v); ok || err != nil {
+			return out, err
+		}
+	case float64:
+		if col.Kind == schema.KindFloat64 {
+			dst = binary.BigEndian.AppendUint32(dst, 8)
+			return binary.BigEndian.AppendUint64(dst, math.Float64bits(v)), nil
+		}
+	case float32:
+		if col.Kind == schema.KindFloat32 {
+			dst = binary.BigEndian.AppendUint32(dst, 4)
+			return binary.BigEndian.AppendUint32(dst, math.Float32bits(v)), nil
+		}
 	}
+	var text [64]byte
+	return AppendBinary(dst, col, AppendText(text[:0], v), counts)
+}
+
+// appendInt64 encodes an integer for the integer and boolean kinds, and
+// reports false for the kinds that take it as text.
+func appendInt64(dst []byte, col *schema.Column, n int64) ([]byte, bool, error) {
+	size := 0
+	switch col.Kind {
+	case schema.KindInt16, schema.KindYear:
+		if n < math.MinInt16 || n > math.MaxInt16 {
+			return nil, true, fmt.Errorf("value %d does not fit PostgreSQL's smallint", n)
+		}
+		size = 2
+	case schema.KindInt32:
+		if n < math.MinInt32 || n > math.MaxInt32 {
+			return nil, true, fmt.Errorf("value %d does not fit PostgreSQL's integer", n)
+		}
+		size = 4
+	case schema.KindInt64, schema.KindUint64Key:
+		size = 8
+	case schema.KindBool:
+		if n != 0 && n != 1 {
+			return nil, true, fmt.Errorf("tinyint(1) value %d is not 0 or 1: set source.tables.<table>.columns.%s.type to smallint", n, col.Source.Name)
+		}
+		return append(binary.BigEndian.AppendUint32(dst, 1), byte(n)), true, nil
+	default:
+		return dst, false, nil
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(size))
 	switch size {
 	case 2:
-		if n < math.MinInt16 || n > math.MaxInt16 {
-			return nil, fmt.Errorf("value %d does not fit PostgreSQL's smallint", n)
-		}
-		return binary.BigEndian.AppendUint16(dst, uint16(n)), nil
+		return binary.BigEndian.AppendUint16(dst, uint16(n)), true, nil
 	case 4:
-		if n < math.MinInt32 || n > math.MaxInt32 {
-			return nil, fmt.Errorf("value %d does not fit PostgreSQL's integer", n)
-		}
-		return binary.BigEndian.AppendUint32(dst, uint32(n)), nil
+		return binary.BigEndian.AppendUint32(dst, uint32(n)), true, nil
 	}
-	return binary.BigEndian.AppendUint64(dst, uint64(n)), nil
+	return binary.BigEndian.AppendUint64(dst, uint64(n)), true, nil
+}
+
+// AppendText appends a driver value in MariaDB's text form, as database/sql
+// would scan it into bytes; nil appends nothing.
+func AppendText(dst []byte, v driver.Value) []byte {
+	switch v := v.(type) {
+	case []byte:
+		return append(dst, v...)
+	case string:
+		return append(dst, v...)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
+	case float64:
+		return strconv.AppendFloat(dst, v, 'g', -1, 64)
+	case float32:
+		return strconv.AppendFloat(dst, float64(v), 'g', -1, 32)
+	case nil:
+		return dst
+	}
+	return fmt.Append(dst, v)
 }
 
 // appendNumericBinary writes a decimal literal like "-1234.5600" in

@@ -3,7 +3,9 @@ package values
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"encoding/binary"
+	"math"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -109,6 +111,46 @@ func TestAppendBinaryRefuses(t *testing.T) {
 		col := &schema.Column{Name: "c", Kind: c.kind, NotNull: true}
 		if _, err := AppendBinary(nil, col, []byte(c.raw), Counts{}); err == nil {
 			t.Errorf("%v %q: no error", c.kind, c.raw)
+		}
+	}
+}
+
+// TestAppendValueIsAppendBinary checks that a value as the MariaDB driver
+// decodes it (an integer, a float) encodes exactly as its text does, and is
+// refused where its text is.
+func TestAppendValueIsAppendBinary(t *testing.T) {
+	for _, c := range []struct {
+		kind  schema.Kind
+		value driver.Value
+	}{
+		{schema.KindInt16, int64(-32768)},
+		{schema.KindInt16, int64(32768)},
+		{schema.KindYear, int64(2155)},
+		{schema.KindInt32, int64(2147483647)},
+		{schema.KindInt32, int64(-2147483649)},
+		{schema.KindInt64, int64(math.MinInt64)},
+		{schema.KindUint64Key, int64(math.MaxInt64)},
+		{schema.KindUint64Key, "9223372036854775808"}, // the driver's string past 2^63-1
+		{schema.KindNumeric, "18446744073709551615"},
+		{schema.KindNumeric, int64(-42)}, // an integer column mapped to numeric
+		{schema.KindBool, int64(1)},
+		{schema.KindBool, int64(0)},
+		{schema.KindBool, int64(2)},
+		{schema.KindText, int64(7)}, // an integer column overridden to text
+		{schema.KindFloat32, float32(3.4028235e38)},
+		{schema.KindFloat64, -1.7976931348623157e308},
+		{schema.KindFloat64, 5e-324},
+		{schema.KindNumeric, 0.1}, // a double overridden to numeric
+		{schema.KindText, nil},
+	} {
+		col := &schema.Column{Name: "c", Kind: c.kind}
+		want, wantErr := AppendBinary([]byte("x"), col, AppendText(nil, c.value), Counts{})
+		if c.value == nil {
+			want, wantErr = AppendBinary([]byte("x"), col, nil, Counts{})
+		}
+		got, err := AppendValue([]byte("x"), col, c.value, Counts{})
+		if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+			t.Errorf("%v %#v: got %x, %v; want %x, %v (as text)", c.kind, c.value, got, err, want, wantErr)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
@@ -130,46 +129,42 @@ func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, maxL
 // sourceChunk reads the source rows query selects, with each row's key when
 // detail is set, and returns the key of the last row.
 func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, detail bool) (*chunk, [][]byte, error) {
-	rows, err := c.v.Source.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
-	}
-	defer rows.Close()
 	out := newChunk(detail)
-	raw := make([]sql.RawBytes, len(c.cols))
-	dest := make([]any, len(c.cols))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
 	fields := make([][]byte, len(c.cols))
 	counts := values.Counts{}
 	lastKey := make([][]byte, len(c.keyIdx))
 	var enc, buf []byte
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, fmt.Errorf("source: reading %s: %w", c.t.Source.Name, err)
-		}
-		// Encoded as the copy encodes them; fields point into enc without
-		// the length prefix, nil for NULL.
-		enc = enc[:0]
-		for i, col := range c.cols {
-			at := len(enc)
-			if enc, err = values.AppendBinary(enc, col, raw[i], counts); err != nil {
-				return nil, nil, fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
+	err := source.Query(ctx, c.v.Source, "reading "+c.t.Source.Name, query, args, func(rows *source.Rows) error {
+		for rows.Next() {
+			row := rows.Values()
+			// Encoded as the copy encodes them; fields point into enc without
+			// the length prefix, nil for NULL.
+			enc = enc[:0]
+			for i, col := range c.cols {
+				at := len(enc)
+				var err error
+				if enc, err = values.AppendValue(enc, col, row[i], counts); err != nil {
+					return fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
+				}
+				fields[i] = nil
+				if n := int32(binary.BigEndian.Uint32(enc[at:])); n >= 0 {
+					fields[i] = enc[at+4 : at+4+int(n)]
+				}
 			}
-			fields[i] = nil
-			if n := int32(binary.BigEndian.Uint32(enc[at:])); n >= 0 {
-				fields[i] = enc[at+4 : at+4+int(n)]
+			var err error
+			if buf, err = c.add(out, buf[:0], fields); err != nil {
+				return err
+			}
+			for i, idx := range c.keyIdx {
+				lastKey[i] = values.AppendText(lastKey[i][:0], row[idx])
 			}
 		}
-		if buf, err = c.add(out, buf[:0], fields); err != nil {
-			return nil, nil, err
-		}
-		for i, idx := range c.keyIdx {
-			lastKey[i] = append(lastKey[i][:0], raw[idx]...)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, lastKey, rows.Err()
+	return out, lastKey, nil
 }
 
 // targetChunk reads the target rows in the span r, with each row's key when
