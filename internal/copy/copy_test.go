@@ -128,6 +128,30 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 	}
 }
 
+// A copy interrupted under an older migrawave left checkpoints without key
+// ranges: resuming it is refused in so many words, and nothing is copied.
+func TestCheckpointsOfAnOlderCopyAreRefused(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 3})
+	tr := f.open("acme")
+	ctx := context.Background()
+	for _, sql := range []string{
+		"CREATE SCHEMA migrawave_copy",
+		"CREATE TABLE migrawave_copy.checkpoints (table_name text PRIMARY KEY, last_key bytea[], rows bigint NOT NULL DEFAULT 0, done boolean NOT NULL DEFAULT false)",
+		"INSERT INTO migrawave_copy.checkpoints VALUES ('invoices', '{\\x31}', 1, false)",
+	} {
+		if _, err := tr.Target.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := tr.Copier().Run(ctx, tcopy.Options{Resume: true})
+	if !errors.Is(err, tcopy.ErrOldCheckpoints) {
+		t.Fatalf("resuming an older copy = %v; want ErrOldCheckpoints", err)
+	}
+	if got := queryText(t, tr, "SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM invoice_lines)"); got != "0" {
+		t.Errorf("%s rows copied despite the refusal", got)
+	}
+}
+
 func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
 	f := newInvoicing(t, map[string]int{"acme": 30})
 	tr := f.open("acme")

@@ -2,9 +2,11 @@ package copy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/migrawave/migrawave/internal/schema"
@@ -72,8 +74,17 @@ func prepareTarget(ctx context.Context, pool *pgxpool.Pool, s *schema.Schema, re
 	return state, nil
 }
 
+// ErrOldCheckpoints is returned for a target holding the checkpoints of a
+// copy by a migrawave from before key ranges were split into parts: they
+// name no parts, so nothing says which rows each range holds.
+var ErrOldCheckpoints = errors.New("the target database holds checkpoints of a copy by an older migrawave, which this one cannot resume: drop the database and copy again")
+
 func loadParts(ctx context.Context, pool *pgxpool.Pool) (map[string][]part, error) {
 	rows, err := pool.Query(ctx, "SELECT table_name, part, lower_key, upper_key, last_key, rows, bytes, done FROM "+bookkeeping+".checkpoints ORDER BY table_name, part")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42703" { // undefined_column
+		return nil, ErrOldCheckpoints
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target: reading checkpoints: %w", err)
 	}
