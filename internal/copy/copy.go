@@ -101,9 +101,9 @@ type Copier struct {
 }
 
 // Run copies the tenant: schema, data, then everything built after the data.
-// A table's keys and indexes are built as soon as its rows are in, and a
-// foreign key as soon as both its tables are built, while other tables are
-// still copying.
+// A table's keys and indexes are built once its rows are in and no part is
+// left to start, and a foreign key as soon as both its tables are built,
+// while the last parts are still copying.
 func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	tables, err := c.selectTables(opts.Tables)
@@ -209,8 +209,8 @@ func tableNames(ts []*schema.Table) string {
 
 // copyTables copies the tables, each in one or more parts (key ranges), up
 // to opts.Parallelism parts at once, the parts of the largest tables first;
-// the first error stops the others. afterTable, if set, runs on a table as
-// soon as all its parts are in.
+// the first error stops the others. afterTable, if set, runs on a table once
+// all its parts are in, on a worker that no part is left for (see schedule).
 func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options, afterTable func(context.Context, *schema.Table) error) (reports []TableReport, lastRow time.Time, err error) {
 	copies := make([]*tableCopy, len(tables))
 	for i, t := range tables {
@@ -224,43 +224,56 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 	if err != nil {
 		return nil, lastRow, err
 	}
-	type unit struct {
-		tc   *tableCopy
-		part *part // nil: the table was copied before, only afterTable is left
-	}
-	var units []unit
+	var parts, builds []unit
 	for _, tc := range copies {
 		if tc.pending == 0 {
-			units = append(units, unit{tc, nil})
+			builds = append(builds, unit{tc: tc})
 		}
 		for i := range tc.parts {
 			if !tc.parts[i].done {
-				units = append(units, unit{tc, &tc.parts[i]})
+				parts = append(parts, unit{tc, &tc.parts[i]})
 			}
 		}
 	}
-	// The largest tables go first, so that they and their indexes are done
-	// early, and small tables fill the gaps at the end.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.weight, a.tc.weight) })
+	// The largest tables go first, so that they are done early, and small
+	// tables fill the gaps at the end.
+	slices.SortStableFunc(parts, func(a, b unit) int { return cmp.Compare(b.tc.weight, a.tc.weight) })
 	var mu sync.Mutex
 	lastRow = time.Now()
-	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
-		if u.part != nil {
-			u.tc.started()
-			if err := c.copyPart(ctx, u.tc.table, u.part, opts, u.tc); err != nil {
-				return err
+	sched := newSchedule(parts, builds)
+	work := func(ctx context.Context, u unit) error {
+		if u.part == nil {
+			if afterTable != nil {
+				return afterTable(ctx, u.tc.table)
 			}
-			if !u.tc.finished() {
-				return nil
-			}
+			return nil
+		}
+		u.tc.started()
+		if err := c.copyPart(ctx, u.tc.table, u.part, opts, u.tc); err != nil {
+			return err
+		}
+		done := u.tc.finished()
+		if done {
 			mu.Lock()
 			lastRow = time.Now()
 			mu.Unlock()
 		}
-		if afterTable != nil {
-			return afterTable(ctx, u.tc.table)
-		}
+		sched.copied(u.tc, done)
 		return nil
+	}
+	// opts.Parallelism workers, each taking units until none is left.
+	workers := make([]int, opts.Parallelism)
+	err = parallel.Each(ctx, workers, opts.Parallelism, func(ctx context.Context, _ int) error {
+		for {
+			u, ok := sched.next()
+			if !ok {
+				return ctx.Err()
+			}
+			if err := work(ctx, u); err != nil {
+				sched.fail()
+				return err
+			}
+		}
 	})
 	if err != nil {
 		return nil, lastRow, err
