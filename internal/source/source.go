@@ -26,6 +26,7 @@ func Open(ctx context.Context, dsn string) (*sql.DB, string, error) {
 	cfg.ParseTime = false
 	cfg.InterpolateParams = false
 	cfg.MultiStatements = false
+	cfg.DialFunc = dial
 	// TIMESTAMP values come back in UTC, unambiguous across DST changes.
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
