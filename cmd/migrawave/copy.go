@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,6 +40,7 @@ that already holds a copy is refused.`,
 				opts.Parallelism = cfg.Migration.CopyParallelism
 			}
 			ctx := cmd.Context()
+			collectLessOften()
 			tr, err := transfer.Open(ctx, cfg, tenant, cluster, true)
 			if err != nil {
 				return err
@@ -130,6 +133,7 @@ It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 			if err != nil {
 				return err
 			}
+			collectLessOften()
 			tr, err := transfer.Open(cmd.Context(), cfg, tenant, cluster, false)
 			if err != nil {
 				return err
@@ -188,4 +192,15 @@ func countRows(ctx context.Context, tr *transfer.Transfer) (int64, error) {
 		total += n
 	}
 	return total, nil
+}
+
+// collectLessOften lets the heap grow to five times what is live (GOGC=400)
+// unless GOGC is set. Copy and verify keep little alive, but the MariaDB
+// driver allocates a small value for every column of every row: collecting
+// less often saves about a tenth of their own CPU for some 20 MiB more
+// memory (make bench-copy).
+func collectLessOften() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 }
