@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -327,8 +326,8 @@ func appendSet(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]byt
 }
 
 func checkJSON(raw []byte) error {
-	if !json.Valid(raw) {
-		return errors.New("invalid JSON")
+	if err := validJSON(raw); err != nil {
+		return err
 	}
 	if bytes.Contains(raw, []byte(`\u0000`)) {
 		return errors.New(`JSON holds \u0000, which PostgreSQL's jsonb cannot store`)
