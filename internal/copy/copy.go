@@ -235,9 +235,11 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 			}
 		}
 	}
-	// The largest tables go first, so that they are done early, and small
-	// tables fill the gaps at the end.
-	slices.SortStableFunc(parts, func(a, b unit) int { return cmp.Compare(b.tc.weight, a.tc.weight) })
+	// The largest parts go first and the small ones fill the gaps at the
+	// end, so that the connections run out of work at about the same time:
+	// a table too small to split is one part larger than each of a large
+	// table's, and left to the end it would be copied alone.
+	slices.SortStableFunc(parts, func(a, b unit) int { return cmp.Compare(b.tc.partWeight(), a.tc.partWeight()) })
 	var mu sync.Mutex
 	lastRow = time.Now()
 	sched := newSchedule(parts, builds)

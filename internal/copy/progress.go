@@ -35,6 +35,10 @@ func (tc *tableCopy) planned(parts []part, weight int64) {
 	}
 }
 
+// partWeight estimates the work of one of the table's parts, which cut its
+// key range evenly.
+func (tc *tableCopy) partWeight() int64 { return tc.weight / int64(max(len(tc.parts), 1)) }
+
 func (tc *tableCopy) started() {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
