@@ -208,7 +208,7 @@ func tableNames(ts []*schema.Table) string {
 }
 
 // copyTables copies the tables, each in one or more parts (key ranges), up
-// to opts.Parallelism parts at once, the parts of the largest tables first;
+// to opts.Parallelism parts at once, the largest parts first;
 // the first error stops the others. afterTable, if set, runs on a table once
 // all its parts are in, on a worker that no part is left for (see schedule).
 func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options, afterTable func(context.Context, *schema.Table) error) (reports []TableReport, lastRow time.Time, err error) {
