@@ -143,8 +143,9 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 			lower = k
 		}
 	}
-	// The largest tables go first, so that small ones fill the gaps at the end.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.t.split.Weight, a.t.split.Weight) })
+	// The largest parts go first and the small ones fill the gaps at the
+	// end, so that the connections run out of work at about the same time.
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.t.partWeight(), a.t.partWeight()) })
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
 		return u.t.part(ctx, u.lower, u.upper, opts)
 	})
@@ -172,6 +173,12 @@ type tableVerification struct {
 	end time.Time
 }
 
+// partWeight estimates the work of one of the table's parts, which cut its
+// key range evenly.
+func (tv *tableVerification) partWeight() int64 {
+	return tv.split.Weight / int64(len(tv.split.Keys)+1)
+}
+
 // prepare counts the target's rows and splits the table into parts; the
 // parts count the source's rows as they read them, or with CountsOnly a
 // count query does. The target is counted as a whole: a row of an owned
@@ -190,7 +197,9 @@ func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
 		return nil
 	}
 	var err error
-	tv.split, err = v.Layout.Split(ctx, v.Source, t.Source, v.Tenant, opts.Parallelism, int64(4*opts.ChunkRows))
+	// Cut as the copy cuts: up to twice as many parts as connections, each
+	// of at least two chunks, so the last parts to finish are small.
+	tv.split, err = v.Layout.Split(ctx, v.Source, t.Source, v.Tenant, 2*opts.Parallelism, int64(2*opts.ChunkRows))
 	return err
 }
 
