@@ -50,6 +50,12 @@ settle() {
 	sync
 }
 
+# quiesce DB vacuums a database that a run has just loaded, untimed: left
+# to autovacuum, that work would land in the middle of the next run.
+quiesce() {
+	pgc "$1" -c "VACUUM"
+}
+
 apt_install() {
 	log "installing Debian package(s): $*"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null ||

@@ -65,6 +65,7 @@ if [[ $SKIP_PGLOADER != 1 ]]; then
 		WHERE table_name = 'orders' AND table_schema NOT IN ('pg_catalog', 'information_schema') LIMIT 1")
 	[[ -n $PGL_SCHEMA ]] || die "pgloader created no orders table in $PGL_DB"
 	PGL_FKS=$(pgc "$PGL_DB" -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+	quiesce "$PGL_DB"
 fi
 
 # -------------------------------------------------------- (b) migrawave copy
@@ -85,6 +86,7 @@ timed verify "$MIGRAWAVE" verify --config "$CONFIG" --tenant "$TENANT" --cluster
 	>"$RUNS/migrawave-verify.json" 2>"$RUNS/migrawave-verify.log" ||
 	die "migrawave verify exited $? (3 = source and target differ): $(tail -3 "$RUNS/migrawave-verify.log")"
 [[ $(jq .match "$RUNS/migrawave-verify.json") == true ]] || die "migrawave verify: no match, see $RUNS/migrawave-verify.json"
+quiesce "$MW_DB"
 
 # ------------------------------------------------------- (c) COPY ceiling
 # Plain tables with the very column types migrawave chose (read back from its
