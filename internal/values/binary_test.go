@@ -130,7 +130,7 @@ func TestAppendValueIsAppendBinary(t *testing.T) {
 		{schema.KindInt32, int64(-2147483649)},
 		{schema.KindInt64, int64(math.MinInt64)},
 		{schema.KindUint64Key, int64(math.MaxInt64)},
-		{schema.KindUint64Key, "9223372036854775808"}, // the driver's string past 2^63-1
+		{schema.KindUint64Key, []byte("9223372036854775808")}, // the driver gives bytes past 2^63-1
 		{schema.KindNumeric, "18446744073709551615"},
 		{schema.KindNumeric, int64(-42)}, // an integer column mapped to numeric
 		{schema.KindBool, int64(1)},
