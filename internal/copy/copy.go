@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,34 +100,25 @@ type Copier struct {
 }
 
 // Run copies the tenant: schema, data, then everything built after the data.
-// A table's keys and indexes are built once its rows are in and no part is
-// left to start, and a foreign key as soon as both its tables are built,
-// while the last parts are still copying.
+// Nothing is built while rows are still copying: building would compete
+// for the same CPUs with reading the source, which is the part to keep short.
 func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
-	opts = opts.withDefaults()
-	tables, err := c.selectTables(opts.Tables)
+	rep, err := c.CopyData(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	keys := newKeysAsBuilt(c.Target, tables)
-	return c.copyData(ctx, opts, func(ctx context.Context, t *schema.Table) error {
-		if err := buildTable(ctx, c.Target, t); err != nil {
-			return err
-		}
-		return keys.tableBuilt(ctx, t)
-	})
+	start := time.Now()
+	if err := c.BuildAfterData(ctx, opts); err != nil {
+		return nil, err
+	}
+	rep.PostDataDuration = time.Since(start)
+	return rep, nil
 }
 
 // CopyData creates the tables and copies the rows, from the checkpoints when
 // resuming.
 func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
-	return c.copyData(ctx, opts.withDefaults(), nil)
-}
-
-// copyData copies the rows; afterTable, if set, runs on each table once its
-// rows are in. DataDuration ends with the last row, PostDataDuration is
-// what follows it.
-func (c *Copier) copyData(ctx context.Context, opts Options, afterTable func(context.Context, *schema.Table) error) (*Report, error) {
+	opts = opts.withDefaults()
 	tables, err := c.selectTables(opts.Tables)
 	if err != nil {
 		return nil, err
@@ -146,12 +136,11 @@ func (c *Copier) copyData(ctx context.Context, opts Options, afterTable func(con
 	}
 	rep := &Report{Tenant: c.Tenant, Warnings: c.Schema.Warnings}
 	start := time.Now()
-	reports, lastRow, err := c.copyTables(ctx, tables, state, opts, afterTable)
+	reports, err := c.copyTables(ctx, tables, state, opts)
 	if err != nil {
 		return nil, err
 	}
-	rep.DataDuration = lastRow.Sub(start)
-	rep.PostDataDuration = time.Since(lastRow)
+	rep.DataDuration = time.Since(start)
 	for _, tr := range reports {
 		rep.Tables = append(rep.Tables, tr)
 		rep.Rows += tr.Rows
@@ -208,30 +197,30 @@ func tableNames(ts []*schema.Table) string {
 }
 
 // copyTables copies the tables, each in one or more parts (key ranges), up
-// to opts.Parallelism parts at once, the largest parts first;
-// the first error stops the others. afterTable, if set, runs on a table once
-// all its parts are in, on a worker that no part is left for (see schedule).
-func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options, afterTable func(context.Context, *schema.Table) error) (reports []TableReport, lastRow time.Time, err error) {
+// to opts.Parallelism parts at once, the largest parts first; the first
+// error stops the others.
+func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options) ([]TableReport, error) {
 	copies := make([]*tableCopy, len(tables))
 	for i, t := range tables {
 		copies[i] = &tableCopy{table: t}
 	}
-	err = parallel.Each(ctx, copies, opts.Parallelism, func(ctx context.Context, tc *tableCopy) error {
+	err := parallel.Each(ctx, copies, opts.Parallelism, func(ctx context.Context, tc *tableCopy) error {
 		parts, weight, err := c.plan(ctx, tc.table, state[tc.table.Name], opts)
 		tc.planned(parts, weight)
 		return err
 	})
 	if err != nil {
-		return nil, lastRow, err
+		return nil, err
 	}
-	var parts, builds []unit
+	type unit struct {
+		tc   *tableCopy
+		part *part
+	}
+	var units []unit
 	for _, tc := range copies {
-		if tc.pending == 0 {
-			builds = append(builds, unit{tc: tc})
-		}
 		for i := range tc.parts {
 			if !tc.parts[i].done {
-				parts = append(parts, unit{tc, &tc.parts[i]})
+				units = append(units, unit{tc, &tc.parts[i]})
 			}
 		}
 	}
@@ -239,52 +228,23 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 	// end, so that the connections run out of work at about the same time:
 	// a table too small to split is one part larger than each of a large
 	// table's, and left to the end it would be copied alone.
-	slices.SortStableFunc(parts, func(a, b unit) int { return cmp.Compare(b.tc.partWeight(), a.tc.partWeight()) })
-	var mu sync.Mutex
-	lastRow = time.Now()
-	sched := newSchedule(parts, builds)
-	work := func(ctx context.Context, u unit) error {
-		if u.part == nil {
-			if afterTable != nil {
-				return afterTable(ctx, u.tc.table)
-			}
-			return nil
-		}
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.partWeight(), a.tc.partWeight()) })
+	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
 		u.tc.started()
 		if err := c.copyPart(ctx, u.tc.table, u.part, opts, u.tc); err != nil {
 			return err
 		}
-		done := u.tc.finished()
-		if done {
-			mu.Lock()
-			lastRow = time.Now()
-			mu.Unlock()
-		}
-		sched.copied(u.tc, done)
+		u.tc.partCopied()
 		return nil
-	}
-	// opts.Parallelism workers, each taking units until none is left.
-	workers := make([]int, opts.Parallelism)
-	err = parallel.Each(ctx, workers, opts.Parallelism, func(ctx context.Context, _ int) error {
-		for {
-			u, ok := sched.next()
-			if !ok {
-				return ctx.Err()
-			}
-			if err := work(ctx, u); err != nil {
-				sched.fail()
-				return err
-			}
-		}
 	})
 	if err != nil {
-		return nil, lastRow, err
+		return nil, err
 	}
-	reports = make([]TableReport, len(copies))
+	reports := make([]TableReport, len(copies))
 	for i, tc := range copies {
 		reports[i] = tc.report()
 	}
-	return reports, lastRow, nil
+	return reports, nil
 }
 
 // plan returns the parts of a table and the table's estimated weight (see

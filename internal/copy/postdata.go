@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,8 +44,7 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 // table, once its data is in: its indexes, the primary key's among them,
 // several at once; then its primary key and checks in one ALTER TABLE (one
 // scan validates them all); identity restarts and triggers; and ANALYZE.
-// Other tables may still be copying meanwhile. It can run again after a
-// crash.
+// It can run again after a crash.
 func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table) error {
 	b := t.Build()
 	err := parallel.Each(ctx, b.Indexes, indexBuilds, func(ctx context.Context, st schema.Step) error {
@@ -208,63 +206,4 @@ func execStep(ctx context.Context, pool *pgxpool.Pool, table, sql string) error 
 		}
 		return nil
 	}
-}
-
-// keysAsBuilt adds each foreign key between the tables as soon as both its
-// tables are built, while other tables are still copying: by then neither
-// table takes rows any more, so its locks stop nothing.
-type keysAsBuilt struct {
-	pool    *pgxpool.Pool
-	mu      sync.Mutex
-	built   map[string]bool
-	pending []schema.Step
-}
-
-func newKeysAsBuilt(pool *pgxpool.Pool, tables []*schema.Table) *keysAsBuilt {
-	k := &keysAsBuilt{pool: pool, built: map[string]bool{}}
-	selected := map[string]bool{}
-	for _, t := range tables {
-		selected[t.Name] = true
-	}
-	for _, t := range tables {
-		for _, st := range t.ForeignKeySteps() {
-			if selected[st.RefTable] {
-				k.pending = append(k.pending, st)
-			}
-		}
-	}
-	return k
-}
-
-// tableBuilt adds and validates the keys that t completes.
-func (k *keysAsBuilt) tableBuilt(ctx context.Context, t *schema.Table) error {
-	k.mu.Lock()
-	k.built[t.Name] = true
-	var ready []schema.Step
-	k.pending = slices.DeleteFunc(k.pending, func(st schema.Step) bool {
-		if k.built[st.Table] && k.built[st.RefTable] {
-			ready = append(ready, st)
-			return true
-		}
-		return false
-	})
-	k.mu.Unlock()
-	for _, st := range ready {
-		existing, err := constraints(ctx, k.pool, st.Table)
-		if err != nil {
-			return err
-		}
-		valid, ok := existing[constraintKey{st.Table, st.Constraint}]
-		if !ok {
-			if err := execStep(ctx, k.pool, st.Table, st.SQL); err != nil {
-				return err
-			}
-		}
-		if !valid {
-			if err := execStep(ctx, k.pool, st.Table, st.Validate); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

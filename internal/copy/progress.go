@@ -68,15 +68,13 @@ func (tc *tableCopy) addConversions(c values.Counts) {
 	tc.rep.Conversions.Merge(c)
 }
 
-// finished reports whether every part is in, and dates the table's end.
-func (tc *tableCopy) finished() bool {
+// partCopied dates the table's end once every part is in.
+func (tc *tableCopy) partCopied() {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if tc.pending > 0 {
-		return false
+	if tc.pending == 0 {
+		tc.rep.Duration = time.Since(tc.start)
 	}
-	tc.rep.Duration = time.Since(tc.start)
-	return true
 }
 
 func (tc *tableCopy) report() TableReport {
