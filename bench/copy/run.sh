@@ -143,13 +143,14 @@ MW_WALL=${WALL_S[migrawave]} VERIFY_WALL=${WALL_S[verify]} CEIL_WALL=${WALL_S[ce
 MW_RSS_MIB=$(mib "${RSS_KB[migrawave]}")
 R_DATA=$(calc "$MW_DATA_S / $CEIL_WALL" 2)
 R_VERIFY=$(calc "$VERIFY_WALL / $MW_WALL" 2)
-V_DATA=$(verdict "$R_DATA <= 1.5")
-V_RSS=$(verdict "$MW_RSS_MIB < 200")
-V_VERIFY=$(verdict "$R_VERIFY <= 0.5")
+# Verdicts on the unrounded ratios: 0.504 prints as 0.50 but misses 0.5.
+V_DATA=$(verdict "$MW_DATA_S / $CEIL_WALL <= 1.5")
+V_RSS=$(verdict "${RSS_KB[migrawave]:-0} / 1024 < 200")
+V_VERIFY=$(verdict "$VERIFY_WALL / $MW_WALL <= 0.5")
 if [[ $SKIP_PGLOADER != 1 ]]; then
 	PGL_WALL=${WALL_S[pgloader]}
 	R_PGL=$(calc "$PGL_WALL / $MW_WALL" 2)
-	V_PGL=$(verdict "$R_PGL >= 2")
+	V_PGL=$(verdict "$PGL_WALL / $MW_WALL >= 2")
 else
 	PGL_WALL=null R_PGL=null V_PGL=SKIPPED
 fi
