@@ -133,6 +133,9 @@ It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 			if err != nil {
 				return err
 			}
+			if opts.Parallelism == 0 {
+				opts.Parallelism = cfg.Migration.CopyParallelism
+			}
 			collectLessOften()
 			tr, err := transfer.Open(cmd.Context(), cfg, tenant, cluster, false)
 			if err != nil {
@@ -173,6 +176,7 @@ It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 	cmd.Flags().StringVar(&cluster, "cluster", "", "cluster holding the tenant's database (required)")
 	cmd.Flags().StringSliceVar(&opts.Tables, "tables", nil, "verify only these tables")
 	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 50_000, "rows per compared chunk (a chunk that differs is read again row by row)")
+	cmd.Flags().IntVar(&opts.Parallelism, "parallelism", 0, "connections comparing at once, large tables split among them (default migration.copy_parallelism)")
 	cmd.Flags().IntVar(&opts.MaxListed, "max-listed", 10, "keys listed per kind of difference")
 	cmd.Flags().BoolVar(&opts.CountsOnly, "counts-only", false, "compare row counts only")
 	_ = cmd.MarkFlagRequired("tenant")
