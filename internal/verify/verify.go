@@ -179,22 +179,25 @@ func (tv *tableVerification) partWeight() int64 {
 	return tv.split.Weight / int64(len(tv.split.Keys)+1)
 }
 
-// prepare counts the target's rows and splits the table into parts; the
-// parts count the source's rows as they read them, or with CountsOnly a
-// count query does. The target is counted as a whole: a row of an owned
-// table whose parent reference is NULL belongs to no part.
+// prepare splits the table into parts; the parts count the rows of both
+// sides as they read them. A target row with a NULL range column (an owned
+// table's row whose parent reference is NULL) belongs to no part, so those
+// are counted here. With CountsOnly, count queries do it all.
 func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
 	v, t := tv.cmp.v, tv.cmp.t
-	if err := v.Target.QueryRow(ctx, "SELECT count(*) FROM "+schema.QuoteIdent(t.Name)).Scan(&tv.res.TargetRows); err != nil {
-		return fmt.Errorf("verifying %s: target: counting: %w", t.Name, err)
-	}
 	tv.end = time.Now()
 	if opts.CountsOnly {
+		if err := v.Target.QueryRow(ctx, "SELECT count(*) FROM "+schema.QuoteIdent(t.Name)).Scan(&tv.res.TargetRows); err != nil {
+			return fmt.Errorf("verifying %s: target: counting: %w", t.Name, err)
+		}
 		q, args := v.Layout.CountQuery(t.Source, v.Tenant)
 		if err := v.Source.QueryRowContext(ctx, q, args...).Scan(&tv.res.SourceRows); err != nil {
 			return fmt.Errorf("verifying %s: source: counting: %w", t.Name, err)
 		}
 		return nil
+	}
+	if err := tv.cmp.countOutsideSpans(ctx, &tv.res.TargetRows); err != nil {
+		return fmt.Errorf("verifying %s: target: counting: %w", t.Name, err)
 	}
 	var err error
 	// Cut as the copy cuts: up to twice as many parts as connections, each
@@ -241,6 +244,7 @@ func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, op
 		}
 		res.Chunks++
 		res.SourceRows += int64(s.c.count)
+		res.TargetRows += int64(dst.count)
 		if s.c.count != dst.count || s.c.digest != dst.digest {
 			res.ChunksDiffer++
 			if err := tv.cmp.drillDown(ctx, s.r, &res, opts.MaxListed); err != nil {
@@ -258,6 +262,7 @@ func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, op
 // add merges what a part found.
 func (r *TableResult) add(p TableResult, maxListed int) {
 	r.SourceRows += p.SourceRows
+	r.TargetRows += p.TargetRows
 	r.Chunks += p.Chunks
 	r.ChunksDiffer += p.ChunksDiffer
 	r.MissingCount += p.MissingCount
