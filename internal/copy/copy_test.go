@@ -189,6 +189,41 @@ func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
 	}
 }
 
+// A row whose reference to its owner is NULL belongs to no tenant: the copy
+// leaves it behind, and verify names one in the target as extra.
+func TestVerifyCountsTargetRowsWithoutAnOwner(t *testing.T) {
+	f := newFixture(t,
+		`CREATE TABLE projects (id int unsigned NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL, KEY (tenant_id)) ENGINE=InnoDB`,
+		`CREATE TABLE tasks (id int NOT NULL PRIMARY KEY, project_id int unsigned NULL, title varchar(20),
+			CONSTRAINT fk_tasks_project FOREIGN KEY (project_id) REFERENCES projects (id)) ENGINE=InnoDB`,
+		"INSERT INTO projects VALUES (1, 'acme'), (2, 'acme'), (3, 'globex')",
+		"INSERT INTO tasks VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c'), (4, NULL, 'nobody''s')",
+	)
+	tr := f.open("acme")
+	ctx := context.Background()
+	if _, err := tr.Copier().Run(ctx, tcopy.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := tr.Verifier().Run(ctx, verify.Options{}); err != nil || !rep.Match {
+		t.Fatalf("verify after the copy: %+v, %v", rep, err)
+	}
+	if _, err := tr.Target.Exec(ctx, "INSERT INTO tasks VALUES (99, NULL, 'stray')"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := tr.Verifier().Run(ctx, verify.Options{ChunkRows: 1}) // bounded spans: the NULL is in none of their ranges
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range rep.Tables {
+		if tt.Table == "tasks" && (tt.Match || tt.SourceRows != 2 || tt.TargetRows != 3 || strings.Join(tt.Extra, " ") != "(id=99)") {
+			t.Errorf("tasks: %+v; want 2 source rows, 3 target rows, (id=99) extra", tt)
+		}
+	}
+	if rep.Match {
+		t.Error("verify matches with a stray ownerless row in the target")
+	}
+}
+
 func TestBadInputIsOneClearErrorAndChangesNothing(t *testing.T) {
 	f := newInvoicing(t, map[string]int{"acme": 3})
 	before := f.sourceChecksum()

@@ -167,22 +167,6 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, de
 	return out, lastKey, nil
 }
 
-// countOutsideSpans counts the target's rows that no span holds, into n:
-// those with a NULL range column, which only a nullable reference to an
-// owned table's parent can have.
-func (c *comparer) countOutsideSpans(ctx context.Context, n *int64) error {
-	var nulls []string
-	for _, col := range c.rangeCols {
-		if !col.NotNull {
-			nulls = append(nulls, schema.QuoteIdent(col.Name)+" IS NULL")
-		}
-	}
-	if len(nulls) == 0 {
-		return nil
-	}
-	return c.v.Target.QueryRow(ctx, "SELECT count(*) FROM "+schema.QuoteIdent(c.t.Name)+" WHERE "+strings.Join(nulls, " OR ")).Scan(n)
-}
-
 // targetChunk reads the target rows in the span r, with each row's key when
 // detail is set.
 func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk, error) {
@@ -214,6 +198,18 @@ func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk
 	if r.upper != nil {
 		if err := bound("<=", r.upper); err != nil {
 			return nil, err
+		}
+		// The first span, open below, also holds the rows no bound can
+		// place: those with a NULL range column (a nullable reference to
+		// an owned table's parent), which the source never has.
+		var nulls []string
+		for _, col := range c.rangeCols {
+			if !col.NotNull {
+				nulls = append(nulls, schema.QuoteIdent(col.Name)+" IS NULL")
+			}
+		}
+		if r.lower == nil && len(nulls) > 0 {
+			where[0] = "(" + where[0] + " OR " + strings.Join(nulls, " OR ") + ")"
 		}
 	}
 	query := c.dstQuery
