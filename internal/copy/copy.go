@@ -254,9 +254,7 @@ func (c *Copier) plan(ctx context.Context, t *schema.Table, resumed []part, opts
 	if len(resumed) > 0 {
 		return resumed, 0, nil
 	}
-	// Twice as many parts as connections keeps the end even: the last parts
-	// to finish are small. A part smaller than two chunks is not worth it.
-	split, err := c.Layout.Split(ctx, c.Source, t.Source, c.Tenant, 2*opts.Parallelism, int64(2*opts.ChunkRows))
+	split, err := c.Layout.SplitFor(ctx, c.Source, t.Source, c.Tenant, opts.Parallelism, opts.ChunkRows)
 	if err != nil {
 		return nil, 0, err
 	}

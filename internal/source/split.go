@@ -22,14 +22,22 @@ type Partition struct {
 // schema, a narrow row costs about as much as a hundred bytes of a wide one.
 const rowCost = 100
 
-// Split partitions a tenant's rows of t into up to parts ranges of at least
+// SplitFor partitions t for work on the given number of connections reading
+// chunks of chunkRows rows, as the copy and the verifier both do: twice as
+// many ranges as connections keeps the end even (the last ranges to finish
+// are small), and a range smaller than two chunks is not worth it.
+func (l *Layout) SplitFor(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, connections, chunkRows int) (Partition, error) {
+	return l.split(ctx, db, t, tenant, 2*connections, int64(2*chunkRows))
+}
+
+// split partitions a tenant's rows of t into up to parts ranges of at least
 // minRows rows each (for an owned table as estimated from its parents' rows
 // and the tables' sizes).
 //
 // Only a single integer range column is split, evenly between its least and
 // greatest value: cheap to find with one query, and a tenant's ids spread
 // about evenly in practice. Other tables stay whole.
-func (l *Layout) Split(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, parts int, minRows int64) (Partition, error) {
+func (l *Layout) split(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, parts int, minRows int64) (Partition, error) {
 	table, cols := t, t.Key
 	if t.Paged() {
 		hop := t.Path[0]

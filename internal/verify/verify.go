@@ -195,9 +195,7 @@ func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
 		return nil
 	}
 	var err error
-	// Cut as the copy cuts: up to twice as many parts as connections, each
-	// of at least two chunks, so the last parts to finish are small.
-	tv.split, err = v.Layout.Split(ctx, v.Source, t.Source, v.Tenant, 2*opts.Parallelism, int64(2*opts.ChunkRows))
+	tv.split, err = v.Layout.SplitFor(ctx, v.Source, t.Source, v.Tenant, opts.Parallelism, opts.ChunkRows)
 	return err
 }
 
