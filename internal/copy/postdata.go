@@ -41,12 +41,21 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 }
 
 // buildTable builds everything of one table that does not depend on another
-// table, once its data is in: its indexes, the primary key's among them,
-// several at once; then its primary key and checks in one ALTER TABLE (one
-// scan validates them all); identity restarts and triggers; and ANALYZE.
-// It can run again after a crash.
+// table, once its data is in: VACUUM (ANALYZE) first; then its indexes, the
+// primary key's among them, several at once; then its primary key and checks
+// in one ALTER TABLE (one scan validates them all); identity restarts and
+// triggers. It can run again after a crash.
+//
+// The VACUUM sets every freshly copied row's hint bits and the visibility
+// map while the table has no index to clean up, once, instead of each index
+// build setting the hint bits again; and it leaves autovacuum nothing to do,
+// which would otherwise visit every new tenant database just as it is
+// verified and switched over.
 func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table) error {
 	b := t.Build()
+	if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(t.Name)); err != nil {
+		return fmt.Errorf("target: vacuuming %s: %w", t.Name, err)
+	}
 	err := parallel.Each(ctx, b.Indexes, indexBuilds, func(ctx context.Context, st schema.Step) error {
 		return execStep(ctx, pool, st.Table, st.SQL)
 	})
@@ -74,9 +83,6 @@ func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table) error 
 		if err := execStep(ctx, pool, st.Table, st.SQL); err != nil {
 			return err
 		}
-	}
-	if _, err := pool.Exec(ctx, "ANALYZE "+schema.QuoteIdent(t.Name)); err != nil {
-		return fmt.Errorf("target: analyzing %s: %w", t.Name, err)
 	}
 	return nil
 }
