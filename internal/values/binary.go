@@ -491,6 +491,10 @@ func FormatBinary(col *schema.Column, v []byte) string {
 		case 8:
 			return strconv.FormatInt(int64(binary.BigEndian.Uint64(v)), 10)
 		}
+	case schema.KindNumeric:
+		if s, ok := formatNumeric(v); ok {
+			return s
+		}
 	case schema.KindText, schema.KindEnum:
 		return string(bytes.TrimRight(v, " "))
 	case schema.KindUUID:
@@ -509,6 +513,53 @@ func FormatBinary(col *schema.Column, v []byte) string {
 		}
 	}
 	return `\x` + hex.EncodeToString(v)
+}
+
+// formatNumeric prints numeric's binary form (digit count, weight of the
+// first base-10000 digit, sign, display scale, digits) as numeric_out does,
+// e.g. -1234.50; ok is false for a malformed value.
+func formatNumeric(v []byte) (s string, ok bool) {
+	if len(v) < 8 {
+		return "", false
+	}
+	n := int(binary.BigEndian.Uint16(v))
+	weight := int(int16(binary.BigEndian.Uint16(v[2:])))
+	sign := binary.BigEndian.Uint16(v[4:])
+	dscale := int(binary.BigEndian.Uint16(v[6:]))
+	if sign == 0xC000 {
+		return "NaN", true
+	}
+	if len(v) != 8+2*n || dscale > math.MaxInt16 {
+		return "", false
+	}
+	digit := func(i int) int { // the i-th base-10000 digit, 0 past the stored ones
+		if i < 0 || i >= n {
+			return 0
+		}
+		return int(binary.BigEndian.Uint16(v[8+2*i:]))
+	}
+	var b []byte
+	if sign == 0x4000 {
+		b = append(b, '-')
+	}
+	if weight < 0 {
+		b = append(b, '0')
+	}
+	for i := 0; i <= weight; i++ {
+		if i == 0 {
+			b = strconv.AppendInt(b, int64(digit(0)), 10)
+		} else {
+			b = fmt.Appendf(b, "%04d", digit(i))
+		}
+	}
+	if dscale > 0 {
+		b = append(b, '.')
+		for i, left := weight+1, dscale; left > 0; i, left = i+1, left-4 {
+			group := fmt.Sprintf("%04d", digit(i))
+			b = append(b, group[:min(4, left)]...)
+		}
+	}
+	return string(b), true
 }
 
 func appendUUID(buf []byte, b []byte) []byte {

@@ -92,6 +92,54 @@ func TestAppendBinaryIsWhatPostgreSQLStores(t *testing.T) {
 	}
 }
 
+// TestFormatBinaryPrintsWhatPostgreSQLPrints: keys named in a verification
+// report read as PostgreSQL's own text of them, not as hex.
+func TestFormatBinaryPrintsWhatPostgreSQLPrints(t *testing.T) {
+	cfg := testenv.Config(t)
+	cl, _ := cfg.Cluster("pg-a")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cl.DSN)
+	if err != nil {
+		testenv.Unavailable(t, "PostgreSQL", err)
+	}
+	defer conn.Close(ctx)
+
+	cases := []struct {
+		kind   schema.Kind
+		pgType string
+		text   string
+	}{
+		{schema.KindInt16, "smallint", "-32768"},
+		{schema.KindInt32, "integer", "2147483647"},
+		{schema.KindInt64, "bigint", "-9223372036854775808"},
+		{schema.KindNumeric, "numeric(12,2)", "0.00"},
+		{schema.KindNumeric, "numeric(12,2)", "-1234.50"},
+		{schema.KindNumeric, "numeric(12,2)", "10000.00"},
+		{schema.KindNumeric, "numeric(20,0)", "18446744073709551615"},
+		{schema.KindNumeric, "numeric(20,0)", "100000000"},
+		{schema.KindNumeric, "numeric(12,4)", "0.0001"},
+		{schema.KindNumeric, "numeric(12,5)", "-0.12345"},
+		{schema.KindNumeric, "numeric(65,30)", "99999999999999999999999999999999999.999999999999999999999999999999"},
+		{schema.KindNumeric, "numeric(65,30)", "-0.000000000000000000000000000001"},
+		{schema.KindNumeric, "numeric", "NaN"},
+		{schema.KindText, "varchar(20)", "Zürich 👍"},
+		{schema.KindDate, "date", "2024-02-29"},
+		{schema.KindTimestamp, "timestamp(6)", "9999-12-31 23:59:59.999999"},
+		{schema.KindUUID, "uuid", "0e984725-c51c-4bf4-9960-e1c80e27aba0"},
+		{schema.KindBytes, "bytea", `\x00ff10`},
+	}
+	for _, c := range cases {
+		col := &schema.Column{Name: "c", Kind: c.kind, Type: c.pgType}
+		var want string
+		if err := conn.QueryRow(ctx, "SELECT $1::text::"+c.pgType+"::text", c.text).Scan(&want); err != nil {
+			t.Fatalf("%s %q: %v", c.pgType, c.text, err)
+		}
+		if got := FormatBinary(col, storedBinary(t, conn, c.pgType, c.text)); got != want {
+			t.Errorf("%s: FormatBinary prints %q, PostgreSQL %q", c.pgType, got, want)
+		}
+	}
+}
+
 func TestAppendBinaryRefuses(t *testing.T) {
 	for _, c := range []struct {
 		kind schema.Kind
