@@ -16,6 +16,10 @@ MY_DSN_USER=migrawave
 MY_DSN_PASS=migrawave
 CONFIG=$WORK/migrawave-bench.yaml
 MIGRAWAVE=${MIGRAWAVE_BIN:-$WORK/bin/migrawave}
+# No TLS to PostgreSQL for any of the three, as pgloader (which never asks
+# for it) connects: psql and migrawave would otherwise encrypt every row over
+# the loopback, at a cost pgloader does not pay.
+export PGSSLMODE=disable
 
 # Source tables, parents first (the generation order).
 TABLES=(customers products orders order_lines events attachments)
@@ -197,7 +201,8 @@ ensure_csv() {
 
 # write_config writes the bench's migrawave config: deploy/local/migrawave.yaml
 # with source.dsn pointing at bench_source, no per-table overrides (the legacy
-# schema's `settings` table does not exist here), an absolute token_file and
+# schema's `settings` table does not exist here), sslmode=disable on the
+# clusters' DSNs (see PGSSLMODE above), an absolute token_file and
 # migration.copy_parallelism = $1 (the target pool is sized from it).
 write_config() {
 	local parallelism=$1
@@ -208,6 +213,7 @@ write_config() {
 		skip && /^    / { next }
 		skip && !/^    / { skip = 0 }
 		section == "source:" && /^  dsn:/ { print "  dsn: \"" dsn "\""; next }
+		section == "clusters:" && /^    dsn: postgres:\/\/[^?]*$/ { print $0 "?sslmode=disable"; next }
 		section == "cloudflare:" && /^  token_file:/ { print "  token_file: " token; next }
 		section == "migration:" && /^  copy_parallelism:/ { print "  copy_parallelism: " par; seen = 1; next }
 		{ print }
