@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -36,7 +37,9 @@ func (l *Layout) SplitFor(ctx context.Context, db *sql.DB, t *TenantTable, tenan
 //
 // Only a single integer range column is split, evenly between its least and
 // greatest value: cheap to find with one query, and a tenant's ids spread
-// about evenly in practice. Other tables stay whole.
+// about evenly in practice. A key led by the tenant column, such as
+// (tenant_id, id), counts as its last column alone: the tenant's rows all
+// share the first. Other tables stay whole.
 func (l *Layout) split(ctx context.Context, db *sql.DB, t *TenantTable, tenant string, parts int, minRows int64) (Partition, error) {
 	table, cols := t, t.Key
 	if t.Paged() {
@@ -47,8 +50,14 @@ func (l *Layout) split(ctx context.Context, db *sql.DB, t *TenantTable, tenant s
 		}
 		table, cols = parent, hop.RefColumns
 	}
-	col, _ := table.Column(cols[0])
-	splittable := len(cols) == 1
+	// The cuts repeat the tenant in the columns before the one split.
+	var lead [][]byte
+	if len(cols) == 2 && table.Scope == ScopeTenant && cols[0] == l.TenantColumn {
+		lead = [][]byte{[]byte(tenant)}
+	}
+	rangeCol := cols[len(lead)]
+	col, _ := table.Column(rangeCol)
+	splittable := len(cols) == len(lead)+1
 	switch col.DataType {
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
 	default:
@@ -56,7 +65,7 @@ func (l *Layout) split(ctx context.Context, db *sql.DB, t *TenantTable, tenant s
 	}
 	q := "SELECT COUNT(*), NULL, NULL FROM " + l.scopedFrom(table)
 	if splittable {
-		q = "SELECT COUNT(*), MIN(t." + QuoteIdent(cols[0]) + "), MAX(t." + QuoteIdent(cols[0]) + ") FROM " + l.scopedFrom(table)
+		q = "SELECT COUNT(*), MIN(t." + QuoteIdent(rangeCol) + "), MAX(t." + QuoteIdent(rangeCol) + ") FROM " + l.scopedFrom(table)
 	}
 	var n int64
 	var lo, hi sql.NullString
@@ -100,7 +109,7 @@ func (l *Layout) split(ctx context.Context, db *sql.DB, t *TenantTable, tenant s
 		} else {
 			text = strconv.AppendInt(nil, int64(k), 10)
 		}
-		p.Keys = append(p.Keys, [][]byte{text})
+		p.Keys = append(p.Keys, append(slices.Clone(lead), text))
 	}
 	return p, nil
 }
