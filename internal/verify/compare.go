@@ -29,8 +29,11 @@ type comparer struct {
 	// rangeCols are the columns whose ranges make spans: the key, or the
 	// columns of an owned table that reference its parent.
 	rangeCols []*schema.Column
-	dstQuery  string // without the range predicate
-	seed      maphash.Seed
+	// alike: both engines order rangeCols alike, so spans can be compared
+	// (see unordered.go).
+	alike    bool
+	dstQuery string // without the range predicate
+	seed     maphash.Seed
 }
 
 func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
@@ -58,20 +61,21 @@ func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
 			}
 		}
 	}
+	c.alike = orderedAlike(c.rangeCols, v.Layout.TenantColumn)
 	c.dstQuery = "SELECT " + strings.Join(selects, ", ") + " FROM " + schema.QuoteIdent(t.Name)
 	return c
 }
 
 // spans returns a function that reads the source one span after another
-// within the part (lower, upper] (nil: open), each of about n rows, and
-// reports when it returned the part's last span.
-func (c *comparer) spans(lower, upper [][]byte, n int) func(context.Context) (span, *chunk, bool, error) {
+// within the part (lower, upper] (nil: open), each of about n rows, into the
+// sink into gives for it, and reports when it returned the part's last span.
+func (c *comparer) spans(lower, upper [][]byte, n int, into func() rowSink) func(context.Context) (span, rowSink, bool, error) {
 	t := c.t.Source
 	var pager *source.Pager
 	if t.Paged() {
 		pager = c.v.Layout.NewPager(c.v.Source, t, c.v.Tenant, upper, n)
 	}
-	return func(ctx context.Context) (span, *chunk, bool, error) {
+	return func(ctx context.Context) (span, rowSink, bool, error) {
 		r := span{lower: lower}
 		var query string
 		var args []any
@@ -86,14 +90,15 @@ func (c *comparer) spans(lower, upper [][]byte, n int) func(context.Context) (sp
 		} else {
 			query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, lower, upper, n)
 		}
-		out, lastKey, err := c.sourceChunk(ctx, query, args, false)
+		out := into()
+		count, lastKey, err := c.sourceChunk(ctx, query, args, out)
 		if err != nil {
 			return r, nil, false, err
 		}
-		r.rows = out.count
+		r.rows = count
 		if pager != nil {
-			pager.Seen(int64(out.count))
-		} else if out.count == n {
+			pager.Seen(int64(count))
+		} else if count == n {
 			r.upper = lastKey
 		} else {
 			r.upper, last = upper, true
@@ -114,22 +119,21 @@ func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, maxL
 	} else {
 		query, args = c.v.Layout.ChunkQuery(t, c.srcNames, c.v.Tenant, r.lower, r.upper, max(r.rows, 1))
 	}
-	src, _, err := c.sourceChunk(ctx, query, args, true)
-	if err != nil {
+	src, dst := newChunk(true), newChunk(true)
+	if _, _, err := c.sourceChunk(ctx, query, args, src); err != nil {
 		return err
 	}
-	dst, err := c.targetChunk(ctx, r, true)
-	if err != nil {
+	if err := c.targetChunk(ctx, r, dst); err != nil {
 		return err
 	}
 	diffRows(res, src, dst, maxListed)
 	return nil
 }
 
-// sourceChunk reads the source rows query selects, with each row's key when
-// detail is set, and returns the key of the last row.
-func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, detail bool) (*chunk, [][]byte, error) {
-	out := newChunk(detail)
+// sourceChunk reads the source rows query selects into out, and returns how
+// many there were and the key of the last.
+func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, out rowSink) (int, [][]byte, error) {
+	count := 0
 	fields := make([][]byte, len(c.cols))
 	counts := values.Counts{}
 	lastKey := make([][]byte, len(c.keyIdx))
@@ -155,6 +159,7 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, de
 			if buf, err = c.add(out, buf[:0], fields); err != nil {
 				return err
 			}
+			count++
 			for i, idx := range c.keyIdx {
 				lastKey[i] = values.AppendText(lastKey[i][:0], row[idx])
 			}
@@ -162,14 +167,14 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, de
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return 0, nil, err
 	}
-	return out, lastKey, nil
+	return count, lastKey, nil
 }
 
-// targetChunk reads the target rows in the span r, with each row's key when
-// detail is set.
-func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk, error) {
+// targetChunk reads the target rows in the span r (no bounds: the whole
+// table) into out.
+func (c *comparer) targetChunk(ctx context.Context, r span, out rowSink) error {
 	var where []string
 	var args []any
 	list := make([]string, len(c.rangeCols))
@@ -192,12 +197,12 @@ func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk
 	}
 	if r.lower != nil {
 		if err := bound(">", r.lower); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if r.upper != nil {
 		if err := bound("<=", r.upper); err != nil {
-			return nil, err
+			return err
 		}
 		// The first span, open below, also holds the rows no bound can
 		// place: those with a NULL range column (a nullable reference to
@@ -220,20 +225,19 @@ func (c *comparer) targetChunk(ctx context.Context, r span, detail bool) (*chunk
 	args = append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)
 	rows, err := c.v.Target.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
+		return fmt.Errorf("target: reading %s: %w", c.t.Name, err)
 	}
 	defer rows.Close()
-	out := newChunk(detail)
 	var buf []byte
 	for rows.Next() {
 		if buf, err = c.add(out, buf[:0], rows.RawValues()); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("target: reading %s: %w", c.t.Name, err)
+		return fmt.Errorf("target: reading %s: %w", c.t.Name, err)
 	}
-	return out, nil
+	return nil
 }
 
 func newChunk(detail bool) *chunk {
@@ -244,8 +248,8 @@ func newChunk(detail bool) *chunk {
 }
 
 // add hashes one row — its binary values, nil for NULL — into out, under
-// its printed key when out keeps rows; buf is scratch space, returned for reuse.
-func (c *comparer) add(out *chunk, buf []byte, fields [][]byte) ([]byte, error) {
+// its printed key when out wants it; buf is scratch space, returned for reuse.
+func (c *comparer) add(out rowSink, buf []byte, fields [][]byte) ([]byte, error) {
 	var err error
 	for i, col := range c.cols {
 		v := fields[i]
@@ -265,7 +269,7 @@ func (c *comparer) add(out *chunk, buf []byte, fields [][]byte) ([]byte, error) 
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	var key string
-	if out.rows != nil {
+	if out.wantsKey() {
 		key = c.printKey(fields)
 	}
 	out.add(key, maphash.Bytes(c.seed, buf))

@@ -137,6 +137,10 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 		if opts.CountsOnly {
 			continue
 		}
+		if !t.cmp.alike {
+			units = append(units, unit{t: t})
+			continue
+		}
 		var lower [][]byte
 		for _, k := range append(t.split.Keys, nil) {
 			units = append(units, unit{t, lower, k})
@@ -147,6 +151,9 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	// end, so that the connections run out of work at about the same time.
 	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.t.partWeight(), a.t.partWeight()) })
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
+		if !u.t.cmp.alike {
+			return u.t.whole(ctx, opts)
+		}
 		return u.t.part(ctx, u.lower, u.upper, opts)
 	})
 	if err != nil {
@@ -213,11 +220,12 @@ func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, op
 	chunks := make(chan sourced, 1)
 	go func() {
 		defer close(chunks)
-		next := tv.cmp.spans(lower, upper, opts.ChunkRows)
+		next := tv.cmp.spans(lower, upper, opts.ChunkRows, func() rowSink { return newChunk(false) })
 		for {
 			r, c, last, err := next(ctx)
+			src, _ := c.(*chunk)
 			select {
-			case chunks <- sourced{r, c, err}:
+			case chunks <- sourced{r, src, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -231,8 +239,8 @@ func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, op
 		if s.err != nil {
 			return fmt.Errorf("verifying %s: %w", tv.cmp.t.Name, s.err)
 		}
-		dst, err := tv.cmp.targetChunk(ctx, s.r, false)
-		if err != nil {
+		dst := newChunk(false)
+		if err := tv.cmp.targetChunk(ctx, s.r, dst); err != nil {
 			return fmt.Errorf("verifying %s: %w", tv.cmp.t.Name, err)
 		}
 		res.Chunks++
@@ -278,6 +286,13 @@ type span struct {
 	rows         int
 }
 
+// rowSink takes one side's rows as they are read: each row's hash, under
+// its printed key if the sink wants it (printing costs).
+type rowSink interface {
+	wantsKey() bool
+	add(key string, rowHash uint64)
+}
+
 // chunk is what one side holds in a span: a digest of its rows and, when
 // drilling down, each row's hash under its printed key.
 type chunk struct {
@@ -286,6 +301,8 @@ type chunk struct {
 	keys   []string
 	rows   map[string]uint64
 }
+
+func (c *chunk) wantsKey() bool { return c.rows != nil }
 
 // add records one row; the digest sums row hashes, independent of order, as
 // the two engines may order equal-looking keys differently.
