@@ -529,7 +529,8 @@ func formatNumeric(v []byte) (s string, ok bool) {
 	if sign == 0xC000 {
 		return "NaN", true
 	}
-	if len(v) != 8+2*n || dscale > math.MaxInt16 {
+	// Anything but plus and minus (the infinities) MariaDB's decimals never hold.
+	if (sign != 0 && sign != 0x4000) || len(v) != 8+2*n || dscale > math.MaxInt16 {
 		return "", false
 	}
 	digit := func(i int) int { // the i-th base-10000 digit, 0 past the stored ones
@@ -555,8 +556,9 @@ func formatNumeric(v []byte) (s string, ok bool) {
 	if dscale > 0 {
 		b = append(b, '.')
 		for i, left := weight+1, dscale; left > 0; i, left = i+1, left-4 {
-			group := fmt.Sprintf("%04d", digit(i))
-			b = append(b, group[:min(4, left)]...)
+			at := len(b)
+			b = fmt.Appendf(b, "%04d", digit(i))
+			b = b[:at+min(4, left)]
 		}
 	}
 	return string(b), true
