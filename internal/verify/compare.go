@@ -24,6 +24,7 @@ type comparer struct {
 	v        *Verifier
 	t        *schema.Table
 	cols     []*schema.Column
+	norm     []bool // whether values.Normalize makes each column's values comparable
 	srcNames []string
 	keyIdx   []int
 	// rangeCols are the columns whose ranges make spans: the key, or the
@@ -40,6 +41,7 @@ func newComparer(v *Verifier, t *schema.Table, seed maphash.Seed) *comparer {
 	c := &comparer{v: v, t: t, cols: t.CopiedColumns(), seed: seed}
 	selects := make([]string, len(c.cols))
 	for i, col := range c.cols {
+		c.norm = append(c.norm, values.Normalized(col))
 		c.srcNames = append(c.srcNames, col.Source.Name)
 		selects[i] = schema.QuoteIdent(col.Name)
 	}
@@ -259,7 +261,7 @@ func (c *comparer) add(out rowSink, buf []byte, fields [][]byte) ([]byte, error)
 		}
 		at := len(buf)
 		buf = append(buf, 0, 0, 0, 0)
-		if values.Normalized(col) {
+		if c.norm[i] {
 			if buf, err = values.Normalize(buf, col, v); err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", c.t.Name, col.Name, err)
 			}
