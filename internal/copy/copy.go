@@ -289,7 +289,10 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 	}
 	counts := values.Counts{}
 	defer tc.addConversions(counts)
-	last := p.lastKey
+	// known is the part's checkpoint as committed, which each chunk expects
+	// to find unmoved when it commits.
+	known := p.checkpoint
+	last := known.lastKey
 	if last == nil {
 		last = p.lower
 	}
@@ -307,7 +310,7 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 		} else {
 			query, args = c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, p.upper, opts.ChunkRows)
 		}
-		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: counts}
+		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: values.Counts{}}
 		// What the checkpoint says once n rows are in.
 		endOf := func(n int64) ([][]byte, bool) {
 			if pager != nil {
@@ -315,14 +318,33 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 			}
 			return chunk.lastKeyOr(nil), n < int64(opts.ChunkRows)
 		}
-		n, err := c.copyChunk(ctx, t, p, chunk, query, args, copySQL, endOf)
+		n, err := c.copyChunk(ctx, t, p, known.lastKey, chunk, query, args, copySQL, endOf)
+		if errors.Is(err, errCheckpointMoved) {
+			// Another copy committed this chunk first: go on after what it did.
+			now, err := loadCheckpoint(ctx, c.Target, p)
+			if err != nil {
+				return err
+			}
+			tc.add(now.rows-known.rows, now.bytes-known.bytes, now.done, opts.Progress)
+			if now.done {
+				return nil
+			}
+			known, last = now, now.lastKey
+			if last == nil {
+				last = p.lower
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
+		counts.Merge(chunk.counts)
 		next, done := endOf(n)
 		if next != nil {
-			last = next
+			last, known.lastKey = next, next
 		}
+		known.rows += n
+		known.bytes += chunk.bytes
 		if pager != nil {
 			pager.Seen(n)
 		}
@@ -334,9 +356,10 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 }
 
 // copyChunk streams one chunk from the source into COPY and commits it with
-// its checkpoint, which endOf gives for the rows copied. It returns the rows
-// copied.
-func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, p *part, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
+// its checkpoint, which endOf gives for the rows copied, if the checkpoint
+// is still at was (else errCheckpointMoved, and nothing is committed). It
+// returns the rows copied.
+func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, p *part, was [][]byte, chunk *chunkSource, query string, args []any, copySQL string, endOf func(n int64) ([][]byte, bool)) (int64, error) {
 	err := source.Query(ctx, c.Source, "reading "+t.Source.Name, query, args, func(rows *source.Rows) error {
 		chunk.rows = rows
 		return pgx.BeginFunc(ctx, c.Target, func(tx pgx.Tx) error {
@@ -349,7 +372,7 @@ func (c *Copier) copyChunk(ctx context.Context, t *schema.Table, p *part, chunk 
 				return fmt.Errorf("target: copying into %s: %w", t.Name, err)
 			}
 			end, done := endOf(chunk.n)
-			return saveCheckpoint(ctx, tx, p, end, chunk.n, chunk.bytes, done)
+			return saveCheckpoint(ctx, tx, p, was, end, chunk.n, chunk.bytes, done)
 		})
 	})
 	if err != nil {

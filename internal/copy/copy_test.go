@@ -135,6 +135,45 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 	}
 }
 
+// Two copies resuming the same tenant at once — as when a COMMIT that a
+// killed copy sent lands after its retry has read the checkpoints, or when
+// two workers run the same copy — never both commit a chunk: each chunk
+// commits only if its part's checkpoint has not moved, and the copy that
+// loses goes on after the other's chunk.
+func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
+	f := newInvoicing(t, map[string]int{"acme": 400})
+	tr := f.open("acme")
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	_, err := tr.Copier().CopyData(ctx, tcopy.Options{ChunkRows: 20, Parallelism: 2, Progress: func(tcopy.Progress) { once.Do(cancel) }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted copy returned %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = tr.Copier().CopyData(context.Background(), tcopy.Options{ChunkRows: 20, Parallelism: 2, Resume: true})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]string{"invoices": "400 rows, 400 keys", "invoice_lines": "1200 rows, 1200 keys", "line_notes": "1200 rows, 1200 keys"} {
+		key := map[string]string{"invoices": "id", "invoice_lines": "(invoice_id, position)", "line_notes": "id"}[table]
+		if got := queryText(t, tr, "SELECT count(*) || ' rows, ' || count(DISTINCT "+key+") || ' keys' FROM "+table); got != want {
+			t.Errorf("%s after two resumes at once: %s, want %s", table, got, want)
+		}
+	}
+	if err := tr.Copier().BuildAfterData(context.Background(), tcopy.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if vr, err := tr.Verifier().Run(context.Background(), verify.Options{}); err != nil || !vr.Match {
+		t.Fatalf("verify: %s, %v", vr.Summary(), err)
+	}
+}
+
 // A key led by the tenant column, (tenant_id, id), is split on id: the
 // table's rows are copied and verified in several ranges at once, exactly
 // the tenant's, and a difference is still named by its whole key.

@@ -114,20 +114,45 @@ func saveParts(ctx context.Context, pool *pgxpool.Pool, parts []part) error {
 	})
 }
 
-// saveCheckpoint records a committed chunk of a part; lastKey nil keeps the
-// previous key.
-func saveCheckpoint(ctx context.Context, tx pgx.Tx, p *part, lastKey [][]byte, rows, bytes int64, done bool) error {
-	_, err := tx.Exec(ctx, "UPDATE "+bookkeeping+`.checkpoints SET
+// errCheckpointMoved says that a part's checkpoint is no longer where this
+// copy read its chunk from: another copy of the tenant committed the part's
+// next chunk first — one still committing when this one resumed (a client
+// gives up on a COMMIT it sent without the server giving up on it), or one
+// running beside it.
+var errCheckpointMoved = errors.New("the checkpoint moved under this copy")
+
+// saveCheckpoint records a committed chunk of a part, provided the part's
+// checkpoint is still at was, the key the chunk was read after: the UPDATE
+// waits for another transaction holding the row, then finds it moved, and
+// the chunk is rolled back instead of committed twice. lastKey nil keeps
+// the previous key.
+func saveCheckpoint(ctx context.Context, tx pgx.Tx, p *part, was, lastKey [][]byte, rows, bytes int64, done bool) error {
+	tag, err := tx.Exec(ctx, "UPDATE "+bookkeeping+`.checkpoints SET
 			last_key = coalesce($3, last_key),
 			rows = rows + $4,
 			bytes = bytes + $5,
 			done = $6,
 			updated_at = now()
-		WHERE table_name = $1 AND part = $2`, p.table, p.n, lastKey, rows, bytes, done)
+		WHERE table_name = $1 AND part = $2 AND last_key IS NOT DISTINCT FROM $7 AND NOT done`,
+		p.table, p.n, lastKey, rows, bytes, done, was)
 	if err != nil {
 		return fmt.Errorf("target: saving the checkpoint of %s: %w", p.table, err)
 	}
+	if tag.RowsAffected() != 1 {
+		return errCheckpointMoved
+	}
 	return nil
+}
+
+// loadCheckpoint reads a part's checkpoint as committed.
+func loadCheckpoint(ctx context.Context, pool *pgxpool.Pool, p *part) (checkpoint, error) {
+	var c checkpoint
+	err := pool.QueryRow(ctx, "SELECT last_key, rows, bytes, done FROM "+bookkeeping+".checkpoints WHERE table_name = $1 AND part = $2",
+		p.table, p.n).Scan(&c.lastKey, &c.rows, &c.bytes, &c.done)
+	if err != nil {
+		return c, fmt.Errorf("target: reading the checkpoint of %s: %w", p.table, err)
+	}
+	return c, nil
 }
 
 // DropBookkeeping removes the copy's checkpoints once the copy is verified
