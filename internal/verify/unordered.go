@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"time"
 
+	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 )
 
@@ -69,15 +70,23 @@ func (b *buckets) add(key string, rowHash uint64) {
 // whole compares a table whose range columns the engines order differently.
 func (tv *tableVerification) whole(ctx context.Context, opts Options) error {
 	c := tv.cmp
+	// Both sides at once: they share nothing until compared.
 	read := func(drill map[int]bool) (src, dst *buckets, err error) {
 		src, dst = newBuckets(c.seed, drill), newBuckets(c.seed, drill)
-		next := c.spans(nil, nil, opts.ChunkRows, func() rowSink { return src })
-		for last := false; !last; {
-			if _, _, last, err = next(ctx); err != nil {
-				return nil, nil, fmt.Errorf("verifying %s: %w", c.t.Name, err)
+		readSource := func(ctx context.Context) error {
+			next := c.spans(nil, nil, opts.ChunkRows, func() rowSink { return src })
+			for last := false; !last; {
+				var err error
+				if _, _, last, err = next(ctx); err != nil {
+					return err
+				}
 			}
+			return nil
 		}
-		if err := c.targetChunk(ctx, span{}, dst); err != nil {
+		readTarget := func(ctx context.Context) error { return c.targetChunk(ctx, span{}, dst) }
+		err = parallel.Each(ctx, []func(context.Context) error{readSource, readTarget}, 2,
+			func(ctx context.Context, read func(context.Context) error) error { return read(ctx) })
+		if err != nil {
 			return nil, nil, fmt.Errorf("verifying %s: %w", c.t.Name, err)
 		}
 		return src, dst, nil
