@@ -19,14 +19,7 @@ import (
 // back in binary, must be exactly what AppendBinary made of MariaDB's text.
 // The verifier relies on it: it compares these bytes with the target's.
 func TestAppendBinaryIsWhatPostgreSQLStores(t *testing.T) {
-	cfg := testenv.Config(t)
-	cl, _ := cfg.Cluster("pg-a")
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cl.DSN)
-	if err != nil {
-		testenv.Unavailable(t, "PostgreSQL", err)
-	}
-	defer conn.Close(ctx)
+	conn := connectPG(t)
 
 	cases := []struct {
 		kind   schema.Kind
@@ -95,14 +88,8 @@ func TestAppendBinaryIsWhatPostgreSQLStores(t *testing.T) {
 // TestFormatBinaryPrintsWhatPostgreSQLPrints: keys named in a verification
 // report read as PostgreSQL's own text of them, not as hex.
 func TestFormatBinaryPrintsWhatPostgreSQLPrints(t *testing.T) {
-	cfg := testenv.Config(t)
-	cl, _ := cfg.Cluster("pg-a")
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cl.DSN)
-	if err != nil {
-		testenv.Unavailable(t, "PostgreSQL", err)
-	}
-	defer conn.Close(ctx)
+	conn := connectPG(t)
 
 	cases := []struct {
 		kind   schema.Kind
@@ -213,6 +200,18 @@ func TestAppendBinaryZeroDateIsNullAndCounted(t *testing.T) {
 }
 
 // storedBinary is PostgreSQL's binary form of text read as pgType.
+// connectPG connects to the local stack's first cluster for one test.
+func connectPG(t *testing.T) *pgx.Conn {
+	t.Helper()
+	cl, _ := testenv.Config(t).Cluster("pg-a")
+	conn, err := pgx.Connect(context.Background(), cl.DSN)
+	if err != nil {
+		testenv.Unavailable(t, "PostgreSQL", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 func storedBinary(t *testing.T, conn *pgx.Conn, pgType, text string) []byte {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), "SELECT $1::text::"+pgType, pgx.QueryResultFormats{pgx.BinaryFormatCode}, text)
