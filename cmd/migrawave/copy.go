@@ -124,8 +124,9 @@ func newVerifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify --tenant T --cluster C",
 		Short: "Compare a tenant's rows in the source and in its database; exit 0 only if they match",
-		Long: `verify compares row counts, then hashes of normalized values chunk by chunk,
-and lists the keys of missing, extra and different rows where chunks differ.
+		Long: `verify compares row counts and hashes of normalized values, table by table;
+where a table differs, it compares it again chunk by chunk and lists the keys
+of missing, extra and different rows where chunks differ.
 It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

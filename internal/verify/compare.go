@@ -136,31 +136,26 @@ func (c *comparer) drillDown(ctx context.Context, r span, res *TableResult, maxL
 // many there were and the key of the last.
 func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, out rowSink) (int, [][]byte, error) {
 	count := 0
-	fields := make([][]byte, len(c.cols))
 	counts := values.Counts{}
 	lastKey := make([][]byte, len(c.keyIdx))
-	var enc, buf []byte
+	var buf, scratch []byte
 	err := source.Query(ctx, c.v.Source, "reading "+c.t.Source.Name, query, args, func(rows *source.Rows) error {
 		for rows.Next() {
 			row := rows.Values()
-			// Encoded as the copy encodes them; fields point into enc without
-			// the length prefix, nil for NULL.
-			enc = enc[:0]
+			buf = buf[:0]
 			for i, col := range c.cols {
-				at := len(enc)
+				at := len(buf)
 				var err error
-				if enc, err = values.AppendValue(enc, col, row[i], counts); err != nil {
+				if buf, err = values.AppendValue(buf, col, row[i], counts); err != nil {
 					return fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
 				}
-				fields[i] = nil
-				if n := int32(binary.BigEndian.Uint32(enc[at:])); n >= 0 {
-					fields[i] = enc[at+4 : at+4+int(n)]
+				if c.norm[i] {
+					if buf, scratch, err = c.normalizeLast(buf, at, i, scratch); err != nil {
+						return err
+					}
 				}
 			}
-			var err error
-			if buf, err = c.add(out, buf[:0], fields); err != nil {
-				return err
-			}
+			c.add(out, buf)
 			count++
 			for i, idx := range c.keyIdx {
 				lastKey[i] = values.AppendText(lastKey[i][:0], row[idx])
@@ -172,6 +167,22 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, ou
 		return 0, nil, err
 	}
 	return count, lastKey, nil
+}
+
+// normalizeLast normalizes the value of column i that buf ends with,
+// written at at after its length as the copy encodes it; scratch is space
+// for a copy of it, returned for reuse.
+func (c *comparer) normalizeLast(buf []byte, at, i int, scratch []byte) ([]byte, []byte, error) {
+	if int32(binary.BigEndian.Uint32(buf[at:])) < 0 {
+		return buf, scratch, nil // NULL
+	}
+	scratch = append(scratch[:0], buf[at+4:]...)
+	buf, err := values.Normalize(buf[:at+4], c.cols[i], scratch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s.%s: %w", c.t.Name, c.cols[i].Name, err)
+	}
+	binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
+	return buf, scratch, nil
 }
 
 // targetChunk reads the target rows in the span r (no bounds: the whole
@@ -219,6 +230,31 @@ func (c *comparer) targetChunk(ctx context.Context, r span, out rowSink) error {
 			where[0] = "(" + where[0] + " OR " + strings.Join(nulls, " OR ") + ")"
 		}
 	}
+	return c.readTarget(ctx, where, args, out)
+}
+
+// targetBlocks reads the target rows stored in the blocks [from, to) (0:
+// open) into out: a plain scan of part of the table, cheaper for PostgreSQL
+// than a range of its key, in no order.
+func (c *comparer) targetBlocks(ctx context.Context, from, to int64, out rowSink) error {
+	var where []string
+	var args []any
+	tid := func(op string, block int64) {
+		args = append(args, fmt.Sprintf("(%d,0)", block))
+		where = append(where, "ctid "+op+" $"+strconv.Itoa(len(args))+"::tid")
+	}
+	if from > 0 {
+		tid(">=", from)
+	}
+	if to > 0 {
+		tid("<", to)
+	}
+	return c.readTarget(ctx, where, args, out)
+}
+
+// readTarget reads the target rows that match every condition in where
+// into out.
+func (c *comparer) readTarget(ctx context.Context, where []string, args []any, out rowSink) error {
 	query := c.dstQuery
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -232,9 +268,10 @@ func (c *comparer) targetChunk(ctx context.Context, r span, out rowSink) error {
 	defer rows.Close()
 	var buf []byte
 	for rows.Next() {
-		if buf, err = c.add(out, buf[:0], rows.RawValues()); err != nil {
+		if buf, err = c.appendTargetRow(buf[:0], rows.RawValues()); err != nil {
 			return err
 		}
+		c.add(out, buf)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("target: reading %s: %w", c.t.Name, err)
@@ -249,9 +286,9 @@ func newChunk(detail bool) *chunk {
 	return &chunk{}
 }
 
-// add hashes one row — its binary values, nil for NULL — into out, under
-// its printed key when out wants it; buf is scratch space, returned for reuse.
-func (c *comparer) add(out rowSink, buf []byte, fields [][]byte) ([]byte, error) {
+// appendTargetRow appends a target row — its binary values, nil for NULL —
+// as the source's are written: each normalized, after its length.
+func (c *comparer) appendTargetRow(buf []byte, fields [][]byte) ([]byte, error) {
 	var err error
 	for i, col := range c.cols {
 		v := fields[i]
@@ -270,16 +307,30 @@ func (c *comparer) add(out rowSink, buf []byte, fields [][]byte) ([]byte, error)
 		}
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
-	var key string
-	if out.wantsKey() {
-		key = c.printKey(fields)
-	}
-	out.add(key, maphash.Bytes(c.seed, buf))
 	return buf, nil
 }
 
-// printKey names a row by its key, e.g. (id=42).
-func (c *comparer) printKey(fields [][]byte) string {
+// add hashes one row, written as appendTargetRow writes it, into out, under
+// its printed key when out wants it.
+func (c *comparer) add(out rowSink, row []byte) {
+	var key string
+	if out.wantsKey() {
+		key = c.printKey(row)
+	}
+	out.add(key, maphash.Bytes(c.seed, row))
+}
+
+// printKey names a row by its key, e.g. (id=42), from the row as add
+// hashes it.
+func (c *comparer) printKey(row []byte) string {
+	fields := make([][]byte, len(c.cols))
+	for i := range fields {
+		n := int32(binary.BigEndian.Uint32(row))
+		row = row[4:]
+		if n >= 0 {
+			fields[i], row = row[:n], row[n:]
+		}
+	}
 	parts := make([]string, len(c.keyIdx))
 	for i, idx := range c.keyIdx {
 		s := values.FormatBinary(c.cols[idx], fields[idx])

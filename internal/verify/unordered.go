@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"time"
 
-	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 )
 
@@ -14,10 +13,11 @@ import (
 // only when both engines order the range columns alike: numbers, dates and
 // times. Text they do not (MariaDB sorts by the column's collation, where
 // "a" < "B" under utf8mb4_unicode_ci; PostgreSQL by its own, where "B" < "a"
-// in C), nor enums (MariaDB sorts them by position). A table with such
-// range columns is compared whole instead: both sides are read in full and
-// their rows bucketed by a hash of the key, which needs no order; only the
-// buckets that differ are read again, a few at a time, to name their rows.
+// in C), nor enums (MariaDB sorts them by position). When the digests of a
+// table with such range columns differ, it is compared whole instead: both
+// sides are read in full and their rows bucketed by a hash of the key,
+// which needs no order; only the buckets that differ are read again, a few
+// at a time, to name their rows.
 
 // orderedAlike reports whether both engines order the range columns alike.
 func orderedAlike(rangeCols []*schema.Column, tenantColumn string) bool {
@@ -84,9 +84,7 @@ func (tv *tableVerification) whole(ctx context.Context, opts Options) error {
 			return nil
 		}
 		readTarget := func(ctx context.Context) error { return c.targetChunk(ctx, span{}, dst) }
-		err = parallel.Each(ctx, []func(context.Context) error{readSource, readTarget}, 2,
-			func(ctx context.Context, read func(context.Context) error) error { return read(ctx) })
-		if err != nil {
+		if err := both(ctx, readSource, readTarget); err != nil {
 			return nil, nil, fmt.Errorf("verifying %s: %w", c.t.Name, err)
 		}
 		return src, dst, nil

@@ -1,18 +1,16 @@
 // Package verify compares a tenant's rows in the source with its target
-// database: row counts, then per-chunk hashes of normalized values computed
-// in Go on both sides (the engines' own hash functions would not agree),
-// drilling into chunks that differ to name missing, extra and different rows
-// by key.
+// database: per table, row counts and a sum of hashes of normalized values
+// computed in Go on both sides (the engines' own hash functions would not
+// agree); where a table differs, per-chunk hashes, drilling into chunks that
+// differ to name missing, extra and different rows by key.
 package verify
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,44 +118,22 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	for i, t := range tables {
 		tv[i] = &tableVerification{cmp: newComparer(v, t, seed), res: TableResult{Table: t.Name, Match: true}}
 	}
-	// First the counts and how to split each table, then the parts of all
-	// tables, the largest tables first.
+	// First the counts and how to split each table; then every table's
+	// digest on both sides; then, only for the tables whose digests differ,
+	// a comparison chunk by chunk that names their rows.
 	err := parallel.Each(ctx, tv, opts.Parallelism, func(ctx context.Context, t *tableVerification) error {
 		return t.prepare(ctx, opts)
 	})
 	if err != nil {
 		return nil, err
 	}
-	type unit struct {
-		t            *tableVerification
-		lower, upper [][]byte
-	}
-	var units []unit
-	for _, t := range tv {
-		if opts.CountsOnly {
-			continue
+	if !opts.CountsOnly {
+		if err := digests(ctx, tv, opts); err != nil {
+			return nil, err
 		}
-		if !t.cmp.alike {
-			units = append(units, unit{t: t})
-			continue
+		if err := compareInDetail(ctx, tv, opts); err != nil {
+			return nil, err
 		}
-		var lower [][]byte
-		for _, k := range append(t.split.Keys, nil) {
-			units = append(units, unit{t, lower, k})
-			lower = k
-		}
-	}
-	// The largest parts go first and the small ones fill the gaps at the
-	// end, so that the connections run out of work at about the same time.
-	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.t.partWeight(), a.t.partWeight()) })
-	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
-		if !u.t.cmp.alike {
-			return u.t.whole(ctx, opts)
-		}
-		return u.t.part(ctx, u.lower, u.upper, opts)
-	})
-	if err != nil {
-		return nil, err
 	}
 	rep := &Report{Tenant: v.Tenant, Match: true, Duration: time.Since(start)}
 	for _, t := range tv {
@@ -174,10 +150,39 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 type tableVerification struct {
 	cmp   *comparer
 	split source.Partition
+	// blocks is the target table's size in blocks, and tidRanges whether
+	// its server can scan a range of them (PostgreSQL 14 and later).
+	blocks    int64
+	tidRanges bool
 
-	mu  sync.Mutex
-	res TableResult
-	end time.Time
+	mu       sync.Mutex
+	res      TableResult
+	src, dst chunk // each side's digest, summed over its parts
+	end      time.Time
+}
+
+// compareInDetail compares the tables whose digests differ again, chunk by
+// chunk, and names their missing, extra and different rows.
+func compareInDetail(ctx context.Context, tv []*tableVerification, opts Options) error {
+	var jobs []job
+	for _, t := range tv {
+		t.res.SourceRows, t.res.TargetRows = int64(t.src.count), int64(t.dst.count)
+		if t.src.count == t.dst.count && t.src.digest == t.dst.digest {
+			continue
+		}
+		t.res = TableResult{Table: t.res.Table, Match: true}
+		if !t.cmp.alike {
+			jobs = append(jobs, job{t.split.Weight, func(ctx context.Context) error { return t.whole(ctx, opts) }})
+			continue
+		}
+		var lower [][]byte
+		for _, k := range append(t.split.Keys, nil) {
+			from := lower
+			jobs = append(jobs, job{t.partWeight(), func(ctx context.Context) error { return t.part(ctx, from, k, opts) }})
+			lower = k
+		}
+	}
+	return runJobs(ctx, jobs, opts.Parallelism)
 }
 
 // partWeight estimates the work of one of the table's parts, which cut its
@@ -186,8 +191,9 @@ func (tv *tableVerification) partWeight() int64 {
 	return tv.split.Weight / int64(len(tv.split.Keys)+1)
 }
 
-// prepare splits the table into parts; the parts count the rows of both
-// sides as they read them. With CountsOnly, count queries do it instead.
+// prepare splits the table into parts and measures its target; the parts
+// count the rows of both sides as they read them. With CountsOnly, count
+// queries do it instead.
 func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
 	v, t := tv.cmp.v, tv.cmp.t
 	tv.end = time.Now()
@@ -201,14 +207,18 @@ func (tv *tableVerification) prepare(ctx context.Context, opts Options) error {
 		}
 		return nil
 	}
-	var err error
+	err := v.Target.QueryRow(ctx, `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint,
+		current_setting('server_version_num')::int >= 140000`, schema.QuoteIdent(t.Name)).Scan(&tv.blocks, &tv.tidRanges)
+	if err != nil {
+		return fmt.Errorf("verifying %s: target: %w", t.Name, err)
+	}
 	tv.split, err = v.Layout.SplitFor(ctx, v.Source, t.Source, v.Tenant, opts.Parallelism, opts.ChunkRows)
 	return err
 }
 
-// part compares the part (lower, upper] chunk by chunk. The source is read
-// one chunk ahead, so that reading it overlaps with reading the target range
-// of the chunk before.
+// part compares the part (lower, upper] of a table that both engines order
+// alike, chunk by chunk. The source is read one chunk ahead, so that reading
+// it overlaps with reading the target range of the chunk before.
 func (tv *tableVerification) part(ctx context.Context, lower, upper [][]byte, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -303,6 +313,12 @@ type chunk struct {
 }
 
 func (c *chunk) wantsKey() bool { return c.rows != nil }
+
+// merge adds the rows of another part to a chunk without details.
+func (c *chunk) merge(o *chunk) {
+	c.count += o.count
+	c.digest += o.digest
+}
 
 // add records one row; the digest sums row hashes, independent of order, as
 // the two engines may order equal-looking keys differently.
