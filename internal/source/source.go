@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/migrawave/migrawave/internal/bufconn"
 )
 
 // Open connects to the source database named in dsn and checks that it
@@ -26,7 +28,7 @@ func Open(ctx context.Context, dsn string) (*sql.DB, string, error) {
 	cfg.ParseTime = false
 	cfg.InterpolateParams = false
 	cfg.MultiStatements = false
-	cfg.DialFunc = dial
+	cfg.DialFunc = bufconn.Dial
 	// TIMESTAMP values come back in UTC, unambiguous across DST changes.
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}

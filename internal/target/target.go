@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/bufconn"
 	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/pgconnerr"
 )
@@ -164,6 +165,7 @@ func Open(ctx context.Context, cl config.Cluster, database string, maxConns int3
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	cfg.ConnConfig.DialFunc = bufconn.Dial
 	if cl.Owner != "" {
 		setRole := "SET ROLE " + pgx.Identifier{cl.Owner}.Sanitize()
 		cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
