@@ -329,6 +329,10 @@ func checkJSON(raw []byte) error {
 	if err := validJSON(raw); err != nil {
 		return err
 	}
+	return checkJSONNul(raw)
+}
+
+func checkJSONNul(raw []byte) error {
 	if bytes.Contains(raw, []byte(`\u0000`)) {
 		return errors.New(`JSON holds \u0000, which PostgreSQL's jsonb cannot store`)
 	}
@@ -473,6 +477,40 @@ func Normalize(dst []byte, col *schema.Column, v []byte) ([]byte, error) {
 		return appendJSON(dst, v[1:])
 	}
 	return append(dst, bytes.TrimRight(v, " ")...), nil
+}
+
+// AppendNormalized appends a source value of col as AppendValue encodes it
+// and Normalize then puts it, after its length: the form that verification
+// hashes. A JSON document is parsed once, where the two would parse it to
+// check it and again to normalize it.
+func AppendNormalized(dst []byte, col *schema.Column, v driver.Value, counts Counts) ([]byte, error) {
+	if v == nil || !Normalized(col) {
+		return AppendValue(dst, col, v, counts)
+	}
+	at := len(dst)
+	var err error
+	if col.Kind == schema.KindJSON {
+		raw, ok := v.([]byte)
+		if !ok {
+			raw = AppendText(nil, v)
+		}
+		if err := checkJSONNul(raw); err != nil {
+			return nil, err
+		}
+		if dst, err = appendJSON(append(dst, 0, 0, 0, 0), raw); err != nil {
+			return nil, err
+		}
+	} else {
+		if dst, err = AppendValue(dst, col, v, counts); err != nil {
+			return nil, err
+		}
+		// Normalize only trims it, so it may write over the value it reads.
+		if dst, err = Normalize(dst[:at+4], col, dst[at+4:]); err != nil {
+			return nil, err
+		}
+	}
+	binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	return dst, nil
 }
 
 // FormatBinary prints one binary value of col for people, e.g. a key in a

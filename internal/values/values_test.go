@@ -2,6 +2,8 @@ package values
 
 import (
 	"bytes"
+	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -117,6 +119,38 @@ func TestNormalizeMakesEqualValuesEqual(t *testing.T) {
 	}
 	if Normalized(col(schema.KindText, "character varying(3)")) {
 		t.Error("varchar is normalized: trailing spaces are significant there")
+	}
+}
+
+// AppendNormalized takes a shortcut for JSON: it must give exactly what
+// AppendValue and then Normalize give, and refuse what they refuse.
+func TestAppendNormalizedIsAppendValueThenNormalize(t *testing.T) {
+	cases := []struct {
+		col   *schema.Column
+		value driver.Value
+	}{
+		{col(schema.KindJSON, "jsonb"), []byte(`{"b": 1, "a": [1.50, 1e2, "\u00e9"]}`)},
+		{col(schema.KindJSON, "jsonb"), []byte(`"x"`)},
+		{col(schema.KindJSON, "jsonb"), []byte(`{"a": 1`)},         // invalid
+		{col(schema.KindJSON, "jsonb"), []byte(`{"a": "\u0000"}`)}, // jsonb cannot hold it
+		{col(schema.KindJSON, "jsonb"), nil},
+		{col(schema.KindText, "character(4)"), []byte("ab  ")},
+		{col(schema.KindText, "character(4)"), []byte("")},
+		{col(schema.KindText, "character varying(4)"), []byte("ab  ")},
+		{col(schema.KindInt32, "integer"), int64(7)},
+	}
+	for _, c := range cases {
+		want, wantErr := AppendValue([]byte("x"), c.col, c.value, Counts{})
+		if wantErr == nil && c.value != nil && Normalized(c.col) {
+			want, wantErr = Normalize(want[:5], c.col, bytes.Clone(want[5:]))
+			if wantErr == nil {
+				binary.BigEndian.PutUint32(want[1:], uint32(len(want)-5))
+			}
+		}
+		got, err := AppendNormalized([]byte("x"), c.col, c.value, Counts{})
+		if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+			t.Errorf("%s %q: got %q, %v; want %q, %v", c.col.Type, c.value, got, err, want, wantErr)
+		}
 	}
 }
 

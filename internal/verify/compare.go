@@ -138,21 +138,15 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, ou
 	count := 0
 	counts := values.Counts{}
 	lastKey := make([][]byte, len(c.keyIdx))
-	var buf, scratch []byte
+	var buf []byte
 	err := source.Query(ctx, c.v.Source, "reading "+c.t.Source.Name, query, args, func(rows *source.Rows) error {
 		for rows.Next() {
 			row := rows.Values()
 			buf = buf[:0]
 			for i, col := range c.cols {
-				at := len(buf)
 				var err error
-				if buf, err = values.AppendValue(buf, col, row[i], counts); err != nil {
+				if buf, err = values.AppendNormalized(buf, col, row[i], counts); err != nil {
 					return fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, col.Source.Name, err)
-				}
-				if c.norm[i] {
-					if buf, scratch, err = c.normalizeLast(buf, at, i, scratch); err != nil {
-						return err
-					}
 				}
 			}
 			c.add(out, buf)
@@ -167,22 +161,6 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, ou
 		return 0, nil, err
 	}
 	return count, lastKey, nil
-}
-
-// normalizeLast normalizes the value of column i that buf ends with,
-// written at at after its length as the copy encodes it; scratch is space
-// for a copy of it, returned for reuse.
-func (c *comparer) normalizeLast(buf []byte, at, i int, scratch []byte) ([]byte, []byte, error) {
-	if int32(binary.BigEndian.Uint32(buf[at:])) < 0 {
-		return buf, scratch, nil // NULL
-	}
-	scratch = append(scratch[:0], buf[at+4:]...)
-	buf, err := values.Normalize(buf[:at+4], c.cols[i], scratch)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s.%s: %w", c.t.Name, c.cols[i].Name, err)
-	}
-	binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
-	return buf, scratch, nil
 }
 
 // targetChunk reads the target rows in the span r (no bounds: the whole
