@@ -32,6 +32,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ensure_prereqs
 ensure_dataset
 ensure_csv
+warm_source
 write_config "$PARALLELISM"
 find "$RUNS" -maxdepth 1 -type f -delete
 
@@ -202,7 +203,7 @@ fi
 row() { printf '%-24s %9s %10s %9s %11s %11s %20s\n' "$@"; }
 cpu() { awk '{ printf "%s/%s/%s", $1, $2, $3 }' <<<"${CPU_S[$1]}"; }
 echo
-echo "migrawave copy benchmark: tenant $TENANT, $SOURCE_TOTAL rows in ${#TABLES[@]} tables, MariaDB $SRC_DB -> $CLUSTER, $(nproc) CPUs"
+echo "migrawave copy benchmark: tenant $TENANT, $SOURCE_TOTAL rows in ${#TABLES[@]} tables, MariaDB $SRC_DB (buffer pool $SOURCE_POOL_MIB MiB) -> $CLUSTER, $(nproc) CPUs"
 echo "migrawave binary: $BINARY_NOTE; load average before the runs: $LOAD_START (our own runs alone load ~2-3)"
 echo "migrawave --parallelism $PARALLELISM --chunk-rows $CHUNK_ROWS; ceiling: $CEILING_PARALLELISM parallel psql \\copy FROM CSV, largest table first"
 echo "each run: the median of $ROUNDS round(s) (peak RSS: the largest); wall times by round:"
