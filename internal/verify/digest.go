@@ -18,7 +18,7 @@ import (
 // chunk, to name their rows.
 
 // digests reads both sides of every table at once, each side on at most
-// opts.Parallelism connections.
+// opts.Parallelism connections, and counts their rows.
 func digests(ctx context.Context, tv []*tableVerification, opts Options) error {
 	var src, dst []job
 	for _, t := range tv {
@@ -32,9 +32,13 @@ func digests(ctx context.Context, tv []*tableVerification, opts Options) error {
 			dst = append(dst, job{t.partWeight(), func(ctx context.Context) error { return t.targetDigest(ctx, r[0], r[1]) }})
 		}
 	}
-	return both(ctx,
+	err := both(ctx,
 		func(ctx context.Context) error { return runJobs(ctx, src, opts.Parallelism) },
 		func(ctx context.Context) error { return runJobs(ctx, dst, opts.Parallelism) })
+	for _, t := range tv {
+		t.res.SourceRows, t.res.TargetRows = int64(t.src.count), int64(t.dst.count)
+	}
+	return err
 }
 
 // blockRanges cuts the target table into as many ranges of blocks [from,

@@ -166,7 +166,6 @@ type tableVerification struct {
 func compareInDetail(ctx context.Context, tv []*tableVerification, opts Options) error {
 	var jobs []job
 	for _, t := range tv {
-		t.res.SourceRows, t.res.TargetRows = int64(t.src.count), int64(t.dst.count)
 		if t.src.count == t.dst.count && t.src.digest == t.dst.digest {
 			continue
 		}
