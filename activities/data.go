@@ -22,6 +22,25 @@ type DatabaseInput struct {
 	Cluster string `json:"cluster"`
 }
 
+// CopyInput starts or resumes a tenant's copy.
+type CopyInput struct {
+	DatabaseInput
+	// MaxRowsPerSecond caps what the copy reads from the source: 0 takes the
+	// worker's migration.copy_max_rows_per_second, below 0 means no limit.
+	MaxRowsPerSecond int64 `json:"max_rows_per_second,omitempty"`
+}
+
+// rowsPerSecond is the copy's limit for the engine (0: none).
+func (in CopyInput) rowsPerSecond(cfg *config.Config) int64 {
+	switch {
+	case in.MaxRowsPerSecond > 0:
+		return in.MaxRowsPerSecond
+	case in.MaxRowsPerSecond < 0:
+		return 0
+	}
+	return cfg.Migration.CopyMaxRowsPerSecond
+}
+
 // CreateDatabaseResult says which database the tenant got.
 type CreateDatabaseResult struct {
 	Database string `json:"database"`
@@ -137,7 +156,7 @@ func (a *Data) DropDatabase(ctx context.Context, in DatabaseInput) error {
 
 // CopyData copies the tenant's rows, resuming from the checkpoints a
 // previous attempt committed.
-func (a *Data) CopyData(ctx context.Context, in DatabaseInput) (CopyResult, error) {
+func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
 	if err != nil {
 		return CopyResult{}, classify(err)
@@ -151,8 +170,9 @@ func (a *Data) CopyData(ctx context.Context, in DatabaseInput) (CopyResult, erro
 	var mu sync.Mutex
 	seen := map[string]tcopy.Progress{}
 	rep, err := tr.Copier().CopyData(ctx, tcopy.Options{
-		Parallelism: a.cfg.Migration.CopyParallelism,
-		Resume:      true,
+		Parallelism:      a.cfg.Migration.CopyParallelism,
+		Resume:           true,
+		MaxRowsPerSecond: in.rowsPerSecond(a.cfg),
 		Progress: func(p tcopy.Progress) {
 			activity.RecordHeartbeat(ctx, CopyHeartbeat{Table: p.Table, Rows: p.Rows, Bytes: p.Bytes})
 			mu.Lock()

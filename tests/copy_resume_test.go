@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/migrawave/migrawave/internal/cfemu"
+	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/demo"
 	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/testenv"
@@ -21,27 +22,13 @@ import (
 // A copy killed with SIGKILL mid-table and resumed ends with exactly the
 // source rows, as `migrawave verify` (exit 0) confirms.
 func TestKilledCopyResumesExactly(t *testing.T) {
-	cfg := testenv.Config(t)
-	cfg.Source.DSN = testenv.MariaDBDatabase(t, cfg.Source.DSN)
-	cfg.RabbitMQ.Queues = []string{"e2e-resume.{tenant}.events"}
-	testenv.Cloudflare(t, cfg, cfemu.Options{})
-	cfg.Migration.DatabaseTemplate = fmt.Sprintf("e2e%d_{tenant}", time.Now().UnixNano()%1e9)
-	conf := testenv.WriteConfig(t, cfg)
-	cli(t, conf, "demo", "seed", "--tenants", "3", "--seed", "5")
-
-	tenant := demo.TenantID(1) // the largest
-	database := target.DatabaseName(cfg.Migration.DatabaseTemplate, tenant)
+	cfg, conf, tenant, database := seededTenantToCopy(t, "resume", "pg-b")
 	cluster, _ := cfg.Cluster("pg-b")
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if c, err := target.ConnectCluster(ctx, cluster); err == nil {
-			c.Drop(ctx, database)
-			c.Close(ctx)
-		}
-	})
 
 	copyCmd := exec.Command(migrawave, "--config", conf, "copy", "--tenant", tenant, "--cluster", "pg-b",
-		"--chunk-rows", "100", "--parallelism", "1", "--output", "json")
+		"--chunk-rows", "100", "--parallelism", "1", "--output", "json",
+		// Slow on purpose: a few seconds for the tenant's rows on any machine.
+		"--max-rows-per-second", "2000")
 	if err := copyCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +36,7 @@ func TestKilledCopyResumesExactly(t *testing.T) {
 	copyCmd.Process.Signal(syscall.SIGKILL)
 	copyCmd.Wait()
 	if !killedMidCopy {
-		t.Fatal("the copy finished before it could be killed mid-table; make it slower")
+		t.Fatal("the copy finished before it could be killed mid-table")
 	}
 
 	var rep struct {
@@ -76,6 +63,33 @@ func TestKilledCopyResumesExactly(t *testing.T) {
 	if err := json.Unmarshal(out, &vr); err != nil || !vr.Match {
 		t.Fatalf("verify after resume: %s", out)
 	}
+}
+
+// seededTenantToCopy seeds three demo tenants in a source of the test's own
+// and returns a config for them, the largest tenant and the name of its
+// database, which is dropped from the clusters named when the test ends.
+func seededTenantToCopy(t *testing.T, name string, clusters ...string) (cfg *config.Config, conf, tenant, database string) {
+	t.Helper()
+	cfg = testenv.Config(t)
+	cfg.Source.DSN = testenv.MariaDBDatabase(t, cfg.Source.DSN)
+	cfg.RabbitMQ.Queues = []string{"e2e-" + name + ".{tenant}.events"}
+	testenv.Cloudflare(t, cfg, cfemu.Options{})
+	cfg.Migration.DatabaseTemplate = fmt.Sprintf("e2e%d_{tenant}", time.Now().UnixNano()%1e9)
+	conf = testenv.WriteConfig(t, cfg)
+	cli(t, conf, "demo", "seed", "--tenants", "3", "--seed", "5")
+	tenant = demo.TenantID(1) // the largest
+	database = target.DatabaseName(cfg.Migration.DatabaseTemplate, tenant)
+	for _, name := range clusters {
+		cluster, _ := cfg.Cluster(name)
+		t.Cleanup(func() {
+			ctx := context.Background()
+			if c, err := target.ConnectCluster(ctx, cluster); err == nil {
+				c.Drop(ctx, database)
+				c.Close(ctx)
+			}
+		})
+	}
+	return cfg, conf, tenant, database
 }
 
 // waitForCheckpoint polls the tenant database until a chunk is committed

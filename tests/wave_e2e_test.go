@@ -60,7 +60,6 @@ func TestWaveEndToEnd(t *testing.T) {
 	t.Cleanup(func() { terminateWave(tc, waveIDFor(run)) })
 
 	cli(t, conf, "setup")
-	// Scale 4 makes the largest tenant big enough to kill a worker mid-copy.
 	cli(t, conf, "demo", "seed", "--tenants", "30", "--seed", "11", "--scale", "4")
 	cli(t, conf, "catalog", "import")
 	// The largest tenant (the first seeded) goes tenth, so that it starts
@@ -88,7 +87,12 @@ func TestWaveEndToEnd(t *testing.T) {
 	waveID := waveIDFor(run)
 	input, _ := json.Marshal(workflows.WaveInput{
 		WaveID: waveID, Tenants: tenants, Concurrency: 4, DataTaskQueue: cfg.Temporal.DataTaskQueue,
-		Overrides: map[string]workflows.TenantOptions{victim: {HoldBefore: workflows.PhaseVerifying}},
+		Overrides: map[string]workflows.TenantOptions{
+			victim: {HoldBefore: workflows.PhaseVerifying},
+			// Slow on purpose, whatever the machine: its ~15,000 rows take
+			// at least 30 s to copy, so a worker can be killed mid-copy.
+			big: {MaxRowsPerSecond: 500},
+		},
 	})
 	inputFile := filepath.Join(t.TempDir(), "wave.json")
 	os.WriteFile(inputFile, input, 0o600)

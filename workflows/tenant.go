@@ -123,7 +123,8 @@ func (m *migration) run(ctx workflow.Context) error {
 		return err
 	}
 	var copied activities.CopyResult
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.CopyData, db).Get(ctx, &copied); err != nil {
+	copyIn := activities.CopyInput{DatabaseInput: db, MaxRowsPerSecond: m.in.Options.MaxRowsPerSecond}
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.CopyData, copyIn).Get(ctx, &copied); err != nil {
 		return err
 	}
 	m.status.Tables, m.status.Rows, m.status.Bytes = copied.Tables, copied.Rows, copied.Bytes

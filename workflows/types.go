@@ -18,6 +18,7 @@ const (
 	SignalPause          = "pause"
 	SignalResume         = "resume"
 	SignalSetConcurrency = "set-concurrency"
+	SignalSetRate        = "set-rate"
 	SignalContinue       = "continue"
 	SignalTenantDone     = "tenant-done"
 	QueryStatus          = "status"
@@ -28,6 +29,12 @@ const (
 const (
 	DefaultTaskQueue     = "migrawave"
 	DefaultDataTaskQueue = "migrawave-data"
+)
+
+// Change ids of workflow.GetVersion: each guards a change to running
+// workflow code, so that histories recorded before it replay as they ran.
+const (
+	versionRefuseDuplicates = "refuse-duplicate-tenants"
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.
@@ -45,6 +52,10 @@ type TenantOptions struct {
 	// `continue` signal: a breakpoint for operators (inspect the target before
 	// verification, say) and for tests.
 	HoldBefore Phase `json:"hold_before,omitempty"`
+	// MaxRowsPerSecond caps what the tenant's copy reads from the source,
+	// all its connections together: 0 takes the workers'
+	// migration.copy_max_rows_per_second, -1 lifts any limit.
+	MaxRowsPerSecond int64 `json:"max_rows_per_second,omitempty"`
 }
 
 // TenantInput starts a TenantMigration.

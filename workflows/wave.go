@@ -3,6 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,10 +43,13 @@ type WaveState struct {
 	Running     map[string]time.Time     `json:"running"`
 	Outcomes    map[string]TenantOutcome `json:"outcomes"`
 	Concurrency int                      `json:"concurrency"`
-	Paused      bool                     `json:"paused"`
-	Aborted     bool                     `json:"aborted"`
-	Started     time.Time                `json:"started"`
-	Runs        int                      `json:"runs"`
+	// MaxRowsPerSecond is the copy limit of the tenants started from now
+	// on (see TenantOptions), changed by the set-rate signal.
+	MaxRowsPerSecond int64     `json:"max_rows_per_second,omitempty"`
+	Paused           bool      `json:"paused"`
+	Aborted          bool      `json:"aborted"`
+	Started          time.Time `json:"started"`
+	Runs             int       `json:"runs"`
 }
 
 // TenantOutcome is how one tenant of a wave ended.
@@ -59,21 +64,23 @@ type TenantOutcome struct {
 
 // WaveStatus is what the `status` query returns, and the wave's result.
 type WaveStatus struct {
-	WaveID      string          `json:"wave_id"`
-	Total       int             `json:"total"`
-	Pending     int             `json:"pending"`
-	Running     []string        `json:"running"`
-	Completed   int             `json:"completed"`
-	RolledBack  int             `json:"rolled_back"`
-	Failed      int             `json:"failed"`
-	Paused      bool            `json:"paused"`
-	Aborted     bool            `json:"aborted"`
-	BudgetSpent bool            `json:"budget_exceeded"`
-	Concurrency int             `json:"concurrency"`
-	ETA         time.Duration   `json:"eta_ns"`
-	Elapsed     time.Duration   `json:"elapsed_ns"`
-	Outcomes    []TenantOutcome `json:"outcomes"`
-	Runs        int             `json:"runs"`
+	WaveID      string   `json:"wave_id"`
+	Total       int      `json:"total"`
+	Pending     int      `json:"pending"`
+	Running     []string `json:"running"`
+	Completed   int      `json:"completed"`
+	RolledBack  int      `json:"rolled_back"`
+	Failed      int      `json:"failed"`
+	Paused      bool     `json:"paused"`
+	Aborted     bool     `json:"aborted"`
+	BudgetSpent bool     `json:"budget_exceeded"`
+	Concurrency int      `json:"concurrency"`
+	// MaxRowsPerSecond is the copy limit of the tenants started next.
+	MaxRowsPerSecond int64           `json:"max_rows_per_second,omitempty"`
+	ETA              time.Duration   `json:"eta_ns"`
+	Elapsed          time.Duration   `json:"elapsed_ns"`
+	Outcomes         []TenantOutcome `json:"outcomes"`
+	Runs             int             `json:"runs"`
 }
 
 // Wave migrates a list of tenants with a sliding window of TenantMigration
@@ -83,8 +90,12 @@ type WaveStatus struct {
 // budget. It ends Failed when the budget was exceeded, with its report.
 func Wave(ctx workflow.Context, in WaveInput) (WaveStatus, error) {
 	w := &wave{in: in}
+	if err := w.refuseDuplicates(ctx); err != nil {
+		return WaveStatus{}, err
+	}
 	if w.in.State == nil {
-		w.in.State = &WaveState{Running: map[string]time.Time{}, Outcomes: map[string]TenantOutcome{}, Concurrency: in.Concurrency, Started: workflow.Now(ctx)}
+		w.in.State = &WaveState{Running: map[string]time.Time{}, Outcomes: map[string]TenantOutcome{}, Concurrency: in.Concurrency,
+			MaxRowsPerSecond: in.Options.MaxRowsPerSecond, Started: workflow.Now(ctx)}
 	}
 	w.st = w.in.State
 	w.st.Runs++
@@ -138,8 +149,42 @@ func (w *wave) validate() error {
 		return fmt.Errorf("the wave has no tenants")
 	case w.in.MaxFailed < 0 || w.in.MaxFailedPercent < 0 || w.in.MaxFailedPercent > 100:
 		return fmt.Errorf("the failure budget must be a count ≥ 0 or a percentage between 0 and 100")
+	case w.in.Options.MaxRowsPerSecond < -1:
+		return fmt.Errorf("options.max_rows_per_second must be rows per second, 0 (the workers' default) or -1 (no limit), got %d", w.in.Options.MaxRowsPerSecond)
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(w.in.Overrides)) { // in order: workflow code
+		if o := w.in.Overrides[tenant]; o.MaxRowsPerSecond < -1 {
+			return fmt.Errorf("overrides.%s.max_rows_per_second must be rows per second, 0 (the wave's limit) or -1 (no limit), got %d", tenant, o.MaxRowsPerSecond)
+		}
 	}
 	return nil
+}
+
+// refuseDuplicates refuses, when the wave starts, a tenant listed twice:
+// its second migration could never run beside the first. Waves started
+// before this check was added went on without the duplicate.
+func (w *wave) refuseDuplicates(ctx workflow.Context) error {
+	if w.in.State != nil {
+		return nil // checked by the wave's first run
+	}
+	dup := FirstDuplicate(w.in.Tenants)
+	if dup == "" || workflow.GetVersion(ctx, versionRefuseDuplicates, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is listed twice in the wave", dup), "BadInput", nil)
+}
+
+// FirstDuplicate returns the first tenant listed twice, or "": the wave's
+// check, which the CLI makes too before it starts one.
+func FirstDuplicate(tenants []string) string {
+	seen := make(map[string]bool, len(tenants))
+	for _, t := range tenants {
+		if seen[t] {
+			return t
+		}
+		seen[t] = true
+	}
+	return ""
 }
 
 // listen registers the wave's signals on the selector.
@@ -166,10 +211,25 @@ func (w *wave) listen(ctx workflow.Context, sel workflow.Selector) {
 			workflow.GetLogger(ctx).Warn("ignored set-concurrency below 1", "value", n)
 		}
 	})
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalSetRate), func(c workflow.ReceiveChannel, _ bool) {
+		var n int64
+		c.Receive(ctx, &n)
+		w.setRate(ctx, n)
+	})
 	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalAbort), func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		w.abort(ctx)
 	})
+}
+
+// setRate changes the copy limit of the tenants started from now on: rows
+// per second, 0 for the workers' default, -1 for none.
+func (w *wave) setRate(ctx workflow.Context, n int64) {
+	if n < -1 {
+		workflow.GetLogger(ctx).Warn("ignored set-rate below -1", "value", n)
+		return
+	}
+	w.st.MaxRowsPerSecond = n
 }
 
 // drainSignals handles signals that arrived but were not taken yet, so that
@@ -182,6 +242,7 @@ func (w *wave) drainSignals(ctx workflow.Context) {
 			continue
 		}
 		var n int
+		var rate int64
 		switch {
 		case workflow.GetSignalChannel(ctx, SignalPause).ReceiveAsync(nil):
 			w.st.Paused = true
@@ -191,6 +252,8 @@ func (w *wave) drainSignals(ctx workflow.Context) {
 			if n >= 1 {
 				w.st.Concurrency = n
 			}
+		case workflow.GetSignalChannel(ctx, SignalSetRate).ReceiveAsync(&rate):
+			w.setRate(ctx, rate)
 		case workflow.GetSignalChannel(ctx, SignalAbort).ReceiveAsync(nil):
 			w.abort(ctx)
 		default:
@@ -213,7 +276,11 @@ func (w *wave) startTenants(ctx workflow.Context, sel workflow.Selector) {
 
 func (w *wave) start(ctx workflow.Context, sel workflow.Selector, tenant string) {
 	opts := w.in.Options
+	opts.MaxRowsPerSecond = w.st.MaxRowsPerSecond // as set-rate left it
 	if o, ok := w.in.Overrides[tenant]; ok {
+		if o.MaxRowsPerSecond == 0 { // a tenant's own limit wins over the wave's
+			o.MaxRowsPerSecond = opts.MaxRowsPerSecond
+		}
 		opts = o
 	}
 	summary := fmt.Sprintf("%s → %s (wave %s)", tenant, orDash(w.in.TargetCluster), w.in.WaveID)
@@ -309,7 +376,7 @@ func (w *wave) shouldContinueAsNew(ctx workflow.Context) bool {
 
 func (w *wave) status(ctx workflow.Context) WaveStatus {
 	s := WaveStatus{WaveID: w.in.WaveID, Total: len(w.in.Tenants), Paused: w.st.Paused, Aborted: w.st.Aborted,
-		BudgetSpent: w.budgetExceeded(), Concurrency: w.st.Concurrency, Runs: w.st.Runs, Running: []string{},
+		BudgetSpent: w.budgetExceeded(), Concurrency: w.st.Concurrency, MaxRowsPerSecond: w.st.MaxRowsPerSecond, Runs: w.st.Runs, Running: []string{},
 		Elapsed: workflow.Now(ctx).Sub(w.st.Started)}
 	var doneTime time.Duration
 	for _, o := range w.st.Outcomes {

@@ -3,7 +3,9 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,13 +33,16 @@ func fakeTenant(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
 	return st, nil
 }
 
-func newWaveEnv() *testsuite.TestWorkflowEnvironment {
+func newWaveEnv() *testsuite.TestWorkflowEnvironment { return newWaveEnvWith(fakeTenant) }
+
+// newWaveEnvWith runs the wave with tenant standing in for TenantMigration.
+func newWaveEnvWith(tenant func(workflow.Context, TenantInput) (TenantStatus, error)) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(quietLogger)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(2 * time.Minute)
 	env.RegisterWorkflowWithOptions(Wave, workflow.RegisterOptions{Name: WaveName})
-	env.RegisterWorkflowWithOptions(fakeTenant, workflow.RegisterOptions{Name: TenantMigrationName})
+	env.RegisterWorkflowWithOptions(tenant, workflow.RegisterOptions{Name: TenantMigrationName})
 	// The test environment delivers signals to children only; a child's
 	// report to its wave is dropped here and the wave learns the outcome
 	// from the child's result, its fallback within a run. The signal path
@@ -173,12 +178,53 @@ func TestWaveAbortSignalsRunningTenantsAndStartsNoMore(t *testing.T) {
 	}
 }
 
+// set-rate changes the copy limit of the tenants started after it; a
+// tenant's own limit wins, and its other overrides keep the wave's limit.
+func TestWaveSetRateAppliesToTenantsStartedAfterIt(t *testing.T) {
+	var mu sync.Mutex
+	rates := map[string]int64{}
+	env := newWaveEnvWith(func(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
+		mu.Lock()
+		rates[in.TenantID] = in.Options.MaxRowsPerSecond
+		mu.Unlock()
+		return fakeTenant(ctx, in)
+	})
+	// t-0000 runs for two minutes; the others start one at a time after it.
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalSetRate, 2000) }, 30*time.Second)
+	env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-6", Tenants: tenantIDs(4, "t"), Concurrency: 1,
+		Options: TenantOptions{MaxRowsPerSecond: 500},
+		Overrides: map[string]TenantOptions{
+			"t-0002": {KeepTargetOnRollback: true},
+			"t-0003": {MaxRowsPerSecond: 7},
+		}})
+	if st, err := waveResult(t, env); err != nil || st.Completed != 4 || st.MaxRowsPerSecond != 2000 {
+		t.Fatalf("wave %+v, %v", st, err)
+	}
+	want := map[string]int64{"t-0000": 500, "t-0001": 2000, "t-0002": 2000, "t-0003": 7}
+	if !maps.Equal(rates, want) {
+		t.Fatalf("copy limits the tenants started with: %v; want %v", rates, want)
+	}
+}
+
+// A tenant listed twice is refused when the wave starts, naming it: its
+// second migration could never run beside the first.
+func TestWaveRefusesADuplicateTenant(t *testing.T) {
+	env := newWaveEnv()
+	env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-7", Tenants: []string{"acme-0001", "globex-0002", "acme-0001"}, Concurrency: 2})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "BadInput" || appErr.Message() != "tenant acme-0001 is listed twice in the wave" {
+		t.Fatalf("workflow error = %v; want BadInput naming acme-0001", err)
+	}
+}
+
 func TestWaveRefusesBadInput(t *testing.T) {
 	for _, in := range []WaveInput{
 		{WaveID: "w", Tenants: []string{"a"}, Concurrency: 0},
 		{WaveID: "w", Tenants: []string{"a"}, Concurrency: -3},
 		{WaveID: "w", Concurrency: 1},
 		{Tenants: []string{"a"}, Concurrency: 1},
+		{WaveID: "w", Tenants: []string{"a"}, Concurrency: 1, Options: TenantOptions{MaxRowsPerSecond: -2}},
+		{WaveID: "w", Tenants: []string{"a"}, Concurrency: 1, Overrides: map[string]TenantOptions{"a": {MaxRowsPerSecond: -9}}},
 	} {
 		env := newWaveEnv()
 		env.ExecuteWorkflow(Wave, in)

@@ -131,6 +131,8 @@ func TestWaveStartRefusesBadInputBeforeStarting(t *testing.T) {
 		{[]string{"--tenants", "a", "--cluster", "pg-z"}, `--cluster: unknown cluster "pg-z"`},
 		{[]string{"--concurrency", "3"}, "the wave has no tenants"},
 		{[]string{"--tenants", "a", "--max-failed-percent", "140"}, "--max-failed-percent: must be between 0 and 100"},
+		{[]string{"--tenants", "acme-0001,globex-0002,acme-0001"}, "tenant acme-0001 is listed twice in the wave"},
+		{[]string{"--tenants", "a", "--max-rows-per-second", "-5"}, "--max-rows-per-second: must be a number of rows"},
 	}
 	for _, c := range cases {
 		args := append([]string{"--config", conf, "wave", "start", "--id", "w-bad"}, c.args...)

@@ -39,6 +39,11 @@ that already holds a copy is refused.`,
 			if opts.Parallelism == 0 {
 				opts.Parallelism = cfg.Migration.CopyParallelism
 			}
+			if !cmd.Flags().Changed("max-rows-per-second") {
+				opts.MaxRowsPerSecond = cfg.Migration.CopyMaxRowsPerSecond
+			} else if opts.MaxRowsPerSecond < 0 {
+				return fmt.Errorf("--max-rows-per-second: must not be negative (0: no limit), got %d", opts.MaxRowsPerSecond)
+			}
 			ctx := cmd.Context()
 			collectLessOften()
 			tr, err := transfer.Open(ctx, cfg, tenant, cluster, true)
@@ -79,7 +84,8 @@ that already holds a copy is refused.`,
 	cmd.Flags().StringSliceVar(&opts.Tables, "tables", nil, "copy only these tables (comma separated)")
 	cmd.Flags().BoolVar(&opts.Resume, "resume", false, "continue an interrupted copy from its checkpoints")
 	cmd.Flags().IntVar(&opts.Parallelism, "parallelism", 0, "connections copying at once, large tables split among them (default migration.copy_parallelism)")
-	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 50_000, "rows per COPY transaction and checkpoint")
+	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 0, "rows per COPY transaction and checkpoint (default 50,000; about ten seconds' worth when throttled)")
+	cmd.Flags().Int64Var(&opts.MaxRowsPerSecond, "max-rows-per-second", 0, "read at most this many rows per second from the source, all connections together (default migration.copy_max_rows_per_second; 0: no limit)")
 	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("cluster")
 	return cmd

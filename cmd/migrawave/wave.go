@@ -40,7 +40,7 @@ Web UI and the temporal CLI by WaveId, TenantId, MigrationPhase and TargetCluste
 		newWaveSignalCmd(a, "pause", workflows.SignalPause, "Stop starting tenants; running ones go on"),
 		newWaveSignalCmd(a, "resume", workflows.SignalResume, "Start tenants again after a pause"),
 		newWaveSignalCmd(a, "abort", workflows.SignalAbort, "Roll back running tenants and start no more"),
-		newWaveSetConcurrencyCmd(a))
+		newWaveSetConcurrencyCmd(a), newWaveSetRateCmd(a))
 	return cmd
 }
 
@@ -65,6 +65,7 @@ func newWaveStartCmd(a *app) *cobra.Command {
 	var id, tenants, fromFile, cluster string
 	var concurrency, maxFailed int
 	var maxFailedPercent float64
+	var maxRows int64
 	cmd := &cobra.Command{
 		Use:   "start --id W (--tenants a,b,c | --from-file wave.yaml)",
 		Short: "Start a wave",
@@ -75,7 +76,7 @@ YAML or JSON file with the Wave input (the same the temporal CLI takes):
   concurrency: 10
   max_failed: 3              # or max_failed_percent: 5
   target_cluster: pg-b       # empty: placement picks by free capacity
-  options: {keep_target_on_rollback: false}
+  options: {keep_target_on_rollback: false, max_rows_per_second: 20000}
   overrides: {acme: {hold_before: Verifying}}
 
 Flags override the file. An id that is already running is refused.`,
@@ -112,6 +113,9 @@ Flags override the file. An id that is already running is refused.`,
 			}
 			if cluster != "" {
 				in.TargetCluster = cluster
+			}
+			if cmd.Flags().Changed("max-rows-per-second") {
+				in.Options.MaxRowsPerSecond = maxRows
 			}
 			in.DataTaskQueue = cfg.Temporal.DataTaskQueue
 			if err := checkWaveInput(cfg, in); err != nil {
@@ -154,6 +158,7 @@ Flags override the file. An id that is already running is refused.`,
 	cmd.Flags().IntVar(&concurrency, "concurrency", 0, "tenants migrated at once (default migration.concurrency)")
 	cmd.Flags().IntVar(&maxFailed, "max-failed", 0, "stop starting tenants once more than this many failed (0: no limit)")
 	cmd.Flags().Float64Var(&maxFailedPercent, "max-failed-percent", 0, "the same as a percentage of the wave (0: no limit)")
+	cmd.Flags().Int64Var(&maxRows, "max-rows-per-second", 0, "cap each tenant's copy at this many source rows per second (default migration.copy_max_rows_per_second of the workers; -1: no limit)")
 	return cmd
 }
 
@@ -192,6 +197,11 @@ func checkWaveInput(cfg *config.Config, in workflows.WaveInput) error {
 		return fmt.Errorf("--max-failed: must not be negative, got %d", in.MaxFailed)
 	case in.MaxFailedPercent < 0 || in.MaxFailedPercent > 100:
 		return fmt.Errorf("--max-failed-percent: must be between 0 and 100, got %g", in.MaxFailedPercent)
+	case in.Options.MaxRowsPerSecond < -1:
+		return fmt.Errorf("--max-rows-per-second: must be a number of rows, 0 (the workers' default) or -1 (no limit), got %d", in.Options.MaxRowsPerSecond)
+	}
+	if dup := workflows.FirstDuplicate(in.Tenants); dup != "" {
+		return fmt.Errorf("tenant %s is listed twice in the wave", dup)
 	}
 	if in.TargetCluster != "" {
 		if _, err := cfg.Cluster(in.TargetCluster); err != nil {
@@ -363,6 +373,26 @@ func newWaveSetConcurrencyCmd(a *app) *cobra.Command {
 				return fmt.Errorf("concurrency: %q is not a whole number of at least 1", args[1])
 			}
 			return a.signal(cmd, workflows.WaveWorkflowID(args[0]), workflows.SignalSetConcurrency, n, "wave "+args[0])
+		},
+	}
+}
+
+func newWaveSetRateCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set-rate W N",
+		Short: "Change the copy limit (rows per second) of the tenants a running wave starts next",
+		Long: `set-rate caps what each tenant's copy reads from the source, all its
+connections together, for the tenants the wave starts from now on; copies
+already running keep their limit. N is rows per second; 0 returns to the
+workers' migration.copy_max_rows_per_second, -1 lifts any limit. A tenant
+with a limit of its own in the wave's overrides keeps it.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var n int64
+			if _, err := fmt.Sscan(args[1], &n); err != nil || n < -1 {
+				return fmt.Errorf("rate: %q is not a number of rows per second (0: the workers' default, -1: no limit)", args[1])
+			}
+			return a.signal(cmd, workflows.WaveWorkflowID(args[0]), workflows.SignalSetRate, n, "wave "+args[0])
 		},
 	}
 }

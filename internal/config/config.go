@@ -135,6 +135,10 @@ type Migration struct {
 	KeepTargetOnRollback bool   `yaml:"keep_target_on_rollback"`
 	DatabaseTemplate     string `yaml:"database_template"`
 	CopyParallelism      int    `yaml:"copy_parallelism"`
+	// CopyMaxRowsPerSecond caps what one tenant's copy reads from the source,
+	// all its connections together (0: no limit). Waves and tenants override
+	// it with the option max_rows_per_second.
+	CopyMaxRowsPerSecond int64 `yaml:"copy_max_rows_per_second"`
 }
 
 // Cloudflare modes.

@@ -179,6 +179,9 @@ func (c *Config) validateMigration() error {
 	if m.CopyParallelism < 1 {
 		return fmt.Errorf("migration.copy_parallelism: must be at least 1, got %d", m.CopyParallelism)
 	}
+	if m.CopyMaxRowsPerSecond < 0 {
+		return fmt.Errorf("migration.copy_max_rows_per_second: must not be negative (0: no limit), got %d", m.CopyMaxRowsPerSecond)
+	}
 	if m.Verify != VerifyFull && m.Verify != VerifyCounts {
 		return fmt.Errorf("migration.verify: %q is not full or counts", m.Verify)
 	}

@@ -1,6 +1,7 @@
 package copy
 
 import (
+	"context"
 	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
+	"github.com/migrawave/migrawave/internal/throttle"
 	"github.com/migrawave/migrawave/internal/values"
 )
 
@@ -25,6 +27,11 @@ type chunkSource struct {
 	cols   []*schema.Column
 	keyIdx []int
 	counts values.Counts
+	// limit paces the rows read (nil: no limit); allowance is what this
+	// chunk has taken from it and not yet read.
+	ctx       context.Context
+	limit     *throttle.Limiter
+	allowance int
 
 	rows    *source.Rows
 	buf     []byte
@@ -65,7 +72,16 @@ func (s *chunkSource) fill() error {
 	}
 	s.off = 0
 	for len(s.buf) < bufSize {
+		if s.allowance == 0 {
+			n := s.limit.Batch()
+			if err := s.limit.Take(s.ctx, n); err != nil {
+				return err
+			}
+			s.allowance = n
+		}
 		if !s.rows.Next() {
+			s.limit.Return(s.allowance)
+			s.allowance = 0
 			if err := s.rows.Err(); err != nil {
 				return fmt.Errorf("source: reading %s: %w", s.table.Source.Name, err)
 			}
@@ -73,6 +89,7 @@ func (s *chunkSource) fill() error {
 			s.ended = true
 			return nil
 		}
+		s.allowance--
 		row := s.rows.Values()
 		start := len(s.buf)
 		s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(len(s.cols)))

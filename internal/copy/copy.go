@@ -24,6 +24,7 @@ import (
 	"github.com/migrawave/migrawave/internal/parallel"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
+	"github.com/migrawave/migrawave/internal/throttle"
 	"github.com/migrawave/migrawave/internal/values"
 )
 
@@ -38,6 +39,11 @@ type Options struct {
 	ChunkRows int
 	// Resume continues a copy that stopped; without it the target must hold no copy yet.
 	Resume bool
+	// MaxRowsPerSecond caps the rows read from the source per second, all
+	// connections together (0: no limit). A throttled copy commits smaller
+	// chunks, about ten seconds' worth of a connection's share, so that its
+	// source transactions stay short and its progress keeps moving.
+	MaxRowsPerSecond int64
 	// Progress is called after every committed chunk, from several goroutines.
 	Progress func(Progress)
 }
@@ -136,7 +142,7 @@ func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{Tenant: c.Tenant, Warnings: c.Schema.Warnings}
 	start := time.Now()
-	reports, err := c.copyTables(ctx, tables, state, opts)
+	reports, err := c.copyTables(ctx, tables, state, opts, throttle.New(opts.MaxRowsPerSecond))
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +172,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = 50_000
+		if o.MaxRowsPerSecond > 0 {
+			o.ChunkRows = int(min(max(o.MaxRowsPerSecond*10/int64(o.Parallelism), 100), 50_000))
+		}
 	}
 	return o
 }
@@ -199,7 +208,7 @@ func tableNames(ts []*schema.Table) string {
 // copyTables copies the tables, each in one or more parts (key ranges), up
 // to opts.Parallelism parts at once, the largest parts first; the first
 // error stops the others.
-func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options) ([]TableReport, error) {
+func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state map[string][]part, opts Options, limit *throttle.Limiter) ([]TableReport, error) {
 	copies := make([]*tableCopy, len(tables))
 	for i, t := range tables {
 		copies[i] = &tableCopy{table: t}
@@ -231,7 +240,7 @@ func (c *Copier) copyTables(ctx context.Context, tables []*schema.Table, state m
 	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.tc.partWeight(), a.tc.partWeight()) })
 	err = parallel.Each(ctx, units, opts.Parallelism, func(ctx context.Context, u unit) error {
 		u.tc.started()
-		if err := c.copyPart(ctx, u.tc.table, u.part, opts, u.tc); err != nil {
+		if err := c.copyPart(ctx, u.tc.table, u.part, opts, limit, u.tc); err != nil {
 			return err
 		}
 		u.tc.partCopied()
@@ -275,7 +284,7 @@ func (c *Copier) plan(ctx context.Context, t *schema.Table, resumed []part, opts
 // with the tenant column goes in key order, LIMIT rows at a time, and its
 // checkpoint is the last key copied; an owned table goes a page of parents at
 // a time, and its checkpoint is the last parent key of the page.
-func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Options, tc *tableCopy) error {
+func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Options, limit *throttle.Limiter, tc *tableCopy) error {
 	cols := t.CopiedColumns()
 	srcNames := make([]string, len(cols))
 	for i, col := range cols {
@@ -310,7 +319,7 @@ func (c *Copier) copyPart(ctx context.Context, t *schema.Table, p *part, opts Op
 		} else {
 			query, args = c.Layout.ChunkQuery(t.Source, srcNames, c.Tenant, last, p.upper, opts.ChunkRows)
 		}
-		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: values.Counts{}}
+		chunk := &chunkSource{table: t, cols: cols, keyIdx: keyIdx, counts: values.Counts{}, ctx: ctx, limit: limit}
 		// What the checkpoint says once n rows are in.
 		endOf := func(n int64) ([][]byte, bool) {
 			if pager != nil {
