@@ -32,7 +32,9 @@ import (
 // A wave of 30 seeded tenants (and one unknown) on the real stack with two worker processes,
 // started with the real temporal CLI: paused and resumed, a worker killed
 // with SIGKILL mid-copy, one tenant failing verification. 29 end Completed
-// and verified, the failing one RolledBack with everything as before.
+// and verified, the failing one RolledBack with everything as before, the
+// unknown one Skipped. A second wave with a tenant already moved skips it
+// and leaves its catalog row exactly as it was.
 func TestWaveEndToEnd(t *testing.T) {
 	run := time.Now().UnixNano() % 1e9
 	cfg := testenv.Config(t)
@@ -119,15 +121,15 @@ func TestWaveEndToEnd(t *testing.T) {
 	temporalCLI(t, "workflow", "signal", "--workflow-id", workflows.TenantWorkflowID(victim), "--name", workflows.SignalContinue)
 
 	final := waitWave(t, tc, waveID, func(s workflows.WaveStatus) bool { return s.Pending == 0 && len(s.Running) == 0 })
-	if final.Completed != 29 || final.RolledBack != 2 {
-		t.Fatalf("wave ended %+v; want 29 completed and 2 rolled back", final)
+	if final.Completed != 29 || final.RolledBack != 1 || final.Skipped != 1 {
+		t.Fatalf("wave ended %+v; want 29 completed, 1 rolled back, 1 skipped", final)
 	}
 	for _, o := range final.Outcomes {
 		if o.TenantID == victim && (o.Phase != workflows.PhaseRolledBack || !strings.Contains(o.Error, "verification failed")) {
 			t.Fatalf("victim outcome %+v; want RolledBack with the verification failure", o)
 		}
-		if o.TenantID == ghost && (o.Phase != workflows.PhaseRolledBack || !strings.Contains(o.Error, `unknown tenant "ghost-0000"`)) {
-			t.Fatalf("unknown tenant's outcome %+v; want RolledBack naming it", o)
+		if o.TenantID == ghost && (o.Phase != workflows.PhaseSkipped || !strings.Contains(o.Error, `unknown tenant "ghost-0000"`)) {
+			t.Fatalf("unknown tenant's outcome %+v; want Skipped naming it", o)
 		}
 	}
 
@@ -163,6 +165,21 @@ func TestWaveEndToEnd(t *testing.T) {
 		cli(t, conf, "verify", "--tenant", tenant, "--cluster", tn.Cluster)
 	}
 
+	// Migrating a tenant that already moved is refused by its precheck: the
+	// tenant is Skipped and its catalog row stays byte for byte the same.
+	moved := seeded[1]
+	rowBefore, eventsBefore := catalogRow(t, cat, moved)
+	again := waveID + "-again"
+	t.Cleanup(func() { tc.TerminateWorkflow(context.Background(), workflows.WaveWorkflowID(again), "", "end of test") })
+	cli(t, conf, "wave", "start", "--id", again, "--tenants", moved)
+	second := waitWave(t, tc, again, func(s workflows.WaveStatus) bool { return s.Pending == 0 && len(s.Running) == 0 })
+	if second.Skipped != 1 || len(second.Outcomes) != 1 || !strings.Contains(second.Outcomes[0].Error, "already lives in") {
+		t.Fatalf("second wave ended %+v; want %s Skipped as already moved", second, moved)
+	}
+	if rowAfter, eventsAfter := catalogRow(t, cat, moved); rowAfter != rowBefore || eventsAfter != eventsBefore {
+		t.Fatalf("%s's catalog after the refused wave:\n%s (%d events)\nbefore:\n%s (%d events)", moved, rowAfter, eventsAfter, rowBefore, eventsBefore)
+	}
+
 	// Visibility is eventually consistent: poll the count the operator would run.
 	query := fmt.Sprintf(`WaveId="%s" AND MigrationPhase="Completed"`, waveID)
 	deadline := time.Now().Add(30 * time.Second)
@@ -176,6 +193,20 @@ func TestWaveEndToEnd(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// catalogRow is the tenant's catalog row as PostgreSQL prints it, every
+// column, and the number of its events.
+func catalogRow(t *testing.T, cat *catalog.Catalog, tenant string) (string, int) {
+	t.Helper()
+	var row string
+	var events int
+	err := cat.Pool().QueryRow(context.Background(), `SELECT t::text, (SELECT count(*) FROM tenant_events e WHERE e.tenant_id = t.tenant_id)
+		FROM tenants t WHERE tenant_id = $1`, tenant).Scan(&row, &events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row, events
 }
 
 func waveIDFor(run int64) string { return fmt.Sprintf("e2e-%d", run) }

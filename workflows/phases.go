@@ -18,7 +18,11 @@ const (
 	PhaseDraining     Phase = "Draining"
 	PhaseSwitching    Phase = "Switching"
 	PhaseCompleted    Phase = "Completed"
-	PhaseRollingBack  Phase = "RollingBack"
-	PhaseRolledBack   Phase = "RolledBack"
-	PhaseFailed       Phase = "Failed"
+	// PhaseSkipped ends a migration its precheck refused (the tenant is
+	// unknown, or already lives elsewhere): nothing was changed, nothing is
+	// undone, and a wave does not charge it to its failure budget.
+	PhaseSkipped     Phase = "Skipped"
+	PhaseRollingBack Phase = "RollingBack"
+	PhaseRolledBack  Phase = "RolledBack"
+	PhaseFailed      Phase = "Failed"
 )

@@ -43,6 +43,14 @@ func TenantMigration(ctx workflow.Context, in TenantInput) (TenantStatus, error)
 		return m.status, nil
 	}
 	m.status.Error = describe(err, m.aborted)
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		// Nothing was changed, so nothing is undone or recorded.
+		_ = m.enter(ctx, PhaseSkipped)
+		m.finish(ctx)
+		m.notifyWave(ctx)
+		return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, "Skipped", nil, m.status)
+	}
 	m.rollBack(ctx)
 	m.finish(ctx)
 	m.notifyWave(ctx)
@@ -82,6 +90,9 @@ func (m *migration) run(ctx workflow.Context) error {
 	}
 	var pre activities.PrecheckResult
 	if err := workflow.ExecuteActivity(light(ctx), cat.Precheck, activities.PrecheckInput{TenantRef: ref, Cluster: m.in.TargetCluster}).Get(ctx, &pre); err != nil {
+		if isBadInput(err) && workflow.GetVersion(ctx, versionSkipRefused, workflow.DefaultVersion, 1) >= 1 {
+			return &refusedError{err}
+		}
 		return err
 	}
 	if m.status.Cluster == "" {
@@ -303,6 +314,18 @@ func (m *migration) dataQueue() string {
 // dataLight runs a quick target-database call where the data activities live.
 func (m *migration) dataLight(ctx workflow.Context) workflow.Context {
 	return workflow.WithTaskQueue(light(ctx), m.dataQueue())
+}
+
+// refusedError is a precheck's refusal: the migration ends Skipped.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// isBadInput says whether an activity refused its input: no retry ran or can help.
+func isBadInput(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == "BadInput"
 }
 
 func orDash(s string) string {

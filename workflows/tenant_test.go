@@ -67,10 +67,32 @@ func TestTenantMigrationCompletes(t *testing.T) {
 	}
 }
 
-// A failure at any step runs the compensations registered so far, newest
-// first, and the tenant ends RolledBack with the reason.
+// A refused precheck changes nothing: no other step runs, nothing is undone
+// or recorded in the catalog, and the tenant ends Skipped with the reason.
+func TestRefusedPrecheckSkipsTheTenant(t *testing.T) {
+	fake := &fakeActivities{failAt: "Precheck"}
+	env := newTenantEnv(t, fake)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "Skipped" || !strings.Contains(appErr.Message(), "in Precheck") {
+		t.Fatalf("workflow error = %v; want Skipped with the precheck's reason", err)
+	}
+	var st TenantStatus
+	if err := appErr.Details(&st); err != nil || st.Phase != PhaseSkipped {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+	if got := fake.recorded(); !slices.Equal(got, []string{"Precheck"}) {
+		t.Fatalf("calls = %v; want the precheck alone", got)
+	}
+}
+
+// A failure at any later step runs the compensations registered so far,
+// newest first, and the tenant ends RolledBack with the reason.
 func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
 	for i, f := range forward[:len(forward)-2] { // unfreezing and finishing come after the commit
+		if f.step == "Precheck" {
+			continue // a refusal skips the tenant (above)
+		}
 		t.Run(f.step, func(t *testing.T) {
 			fake := &fakeActivities{failAt: f.step}
 			env := newTenantEnv(t, fake)

@@ -35,6 +35,7 @@ const (
 // workflow code, so that histories recorded before it replay as they ran.
 const (
 	versionRefuseDuplicates = "refuse-duplicate-tenants"
+	versionSkipRefused      = "skip-refused-precheck"
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.

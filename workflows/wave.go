@@ -64,17 +64,20 @@ type TenantOutcome struct {
 
 // WaveStatus is what the `status` query returns, and the wave's result.
 type WaveStatus struct {
-	WaveID      string   `json:"wave_id"`
-	Total       int      `json:"total"`
-	Pending     int      `json:"pending"`
-	Running     []string `json:"running"`
-	Completed   int      `json:"completed"`
-	RolledBack  int      `json:"rolled_back"`
-	Failed      int      `json:"failed"`
-	Paused      bool     `json:"paused"`
-	Aborted     bool     `json:"aborted"`
-	BudgetSpent bool     `json:"budget_exceeded"`
-	Concurrency int      `json:"concurrency"`
+	WaveID     string   `json:"wave_id"`
+	Total      int      `json:"total"`
+	Pending    int      `json:"pending"`
+	Running    []string `json:"running"`
+	Completed  int      `json:"completed"`
+	RolledBack int      `json:"rolled_back"`
+	// Skipped tenants were refused by their precheck and left as they were;
+	// they are not charged to the failure budget.
+	Skipped     int  `json:"skipped"`
+	Failed      int  `json:"failed"`
+	Paused      bool `json:"paused"`
+	Aborted     bool `json:"aborted"`
+	BudgetSpent bool `json:"budget_exceeded"`
+	Concurrency int  `json:"concurrency"`
 	// MaxRowsPerSecond is the copy limit of the tenants started next.
 	MaxRowsPerSecond int64           `json:"max_rows_per_second,omitempty"`
 	ETA              time.Duration   `json:"eta_ns"`
@@ -343,7 +346,7 @@ func (w *wave) abort(ctx workflow.Context) {
 func (w *wave) failed() int {
 	n := 0
 	for _, o := range w.st.Outcomes {
-		if o.Phase != PhaseCompleted {
+		if o.Phase != PhaseCompleted && o.Phase != PhaseSkipped {
 			n++
 		}
 	}
@@ -385,6 +388,8 @@ func (w *wave) status(ctx workflow.Context) WaveStatus {
 			s.Completed++
 		case PhaseRolledBack:
 			s.RolledBack++
+		case PhaseSkipped:
+			s.Skipped++
 		default:
 			s.Failed++
 		}
@@ -417,15 +422,15 @@ func (w *wave) showDetails(ctx workflow.Context) {
 	case s.Paused:
 		b.WriteString(" — paused (send `resume`)")
 	}
-	fmt.Fprintf(&b, "\n\n| total | pending | running | completed | rolled back | failed | concurrency | ETA |\n|---|---|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d | %d | %s |\n",
-		s.Total, s.Pending, len(s.Running), s.Completed, s.RolledBack, s.Failed, s.Concurrency, s.ETA.Round(time.Second))
+	fmt.Fprintf(&b, "\n\n| total | pending | running | completed | skipped | rolled back | failed | concurrency | ETA |\n|---|---|---|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d | %d | %d | %s |\n",
+		s.Total, s.Pending, len(s.Running), s.Completed, s.Skipped, s.RolledBack, s.Failed, s.Concurrency, s.ETA.Round(time.Second))
 	shown := 0
 	for _, o := range s.Outcomes {
 		if o.Phase == PhaseCompleted || shown >= 20 {
 			continue
 		}
 		if shown == 0 {
-			b.WriteString("\n**failed tenants**\n\n| tenant | end | reason |\n|---|---|---|\n")
+			b.WriteString("\n**tenants not migrated**\n\n| tenant | end | reason |\n|---|---|---|\n")
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.TenantID, o.Phase, strings.ReplaceAll(o.Error, "|", "/"))
 		shown++

@@ -17,18 +17,22 @@ import (
 )
 
 // fakeTenant stands in for TenantMigration in wave tests: it takes a while,
-// fails the tenants whose id starts with "bad", and reports to its wave as
-// the real one does.
+// fails the tenants whose id starts with "bad", skips those starting with
+// "gone", and reports to its wave as the real one does.
 func fakeTenant(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
 	_ = workflow.Sleep(ctx, time.Duration(1+len(in.TenantID)%5)*time.Minute)
 	st := TenantStatus{TenantID: in.TenantID, WaveID: in.WaveID, Phase: PhaseCompleted, Rows: 10}
-	if strings.HasPrefix(in.TenantID, "bad") {
+	errType := "RolledBack"
+	switch {
+	case strings.HasPrefix(in.TenantID, "bad"):
 		st.Phase, st.Error = PhaseRolledBack, "verification failed"
+	case strings.HasPrefix(in.TenantID, "gone"):
+		st.Phase, st.Error, errType = PhaseSkipped, "tenant "+in.TenantID+" already lives in pg-b/t_x", "Skipped"
 	}
 	m := &migration{in: in, status: st}
 	m.notifyWave(ctx)
 	if st.Phase != PhaseCompleted {
-		return st, temporal.NewNonRetryableApplicationError(st.Error, "RolledBack", nil, st)
+		return st, temporal.NewNonRetryableApplicationError(st.Error, errType, nil, st)
 	}
 	return st, nil
 }
@@ -146,6 +150,18 @@ func TestWaveFailureBudgetStopsNewStarts(t *testing.T) {
 		if o.Phase == PhaseRolledBack && o.Error != "verification failed" {
 			t.Fatalf("outcome %+v lacks its reason", o)
 		}
+	}
+}
+
+// Skipped tenants (refused by their precheck) are counted apart and not
+// charged to the failure budget.
+func TestWaveCountsSkippedTenantsApartFromTheBudget(t *testing.T) {
+	env := newWaveEnv()
+	tenants := append(tenantIDs(3, "gone"), tenantIDs(10, "ok")...)
+	env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-8", Tenants: tenants, Concurrency: 2, MaxFailed: 1})
+	st, err := waveResult(t, env)
+	if err != nil || st.Skipped != 3 || st.Completed != 10 || st.RolledBack+st.Failed != 0 || st.BudgetSpent {
+		t.Fatalf("wave %+v, %v; want 10 completed and 3 skipped within budget", st, err)
 	}
 }
 

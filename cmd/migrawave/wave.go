@@ -66,6 +66,7 @@ func newWaveStartCmd(a *app) *cobra.Command {
 	var concurrency, maxFailed int
 	var maxFailedPercent float64
 	var maxRows int64
+	var allowUnknown bool
 	cmd := &cobra.Command{
 		Use:   "start --id W (--tenants a,b,c | --from-file wave.yaml)",
 		Short: "Start a wave",
@@ -79,7 +80,9 @@ YAML or JSON file with the Wave input (the same the temporal CLI takes):
   options: {keep_target_on_rollback: false, max_rows_per_second: 20000}
   overrides: {acme: {hold_before: Verifying}}
 
-Flags override the file. An id that is already running is refused.`,
+Flags override the file. An id that is already running is refused, and so are
+tenants listed twice, and tenants the catalog does not know unless
+--allow-unknown is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -121,6 +124,11 @@ Flags override the file. An id that is already running is refused.`,
 			if err := checkWaveInput(cfg, in); err != nil {
 				return err
 			}
+			if !allowUnknown {
+				if err := a.refuseUnknownTenants(ctx, in.Tenants); err != nil {
+					return err
+				}
+			}
 			_, tc, err := a.temporal(ctx)
 			if err != nil {
 				return err
@@ -158,6 +166,7 @@ Flags override the file. An id that is already running is refused.`,
 	cmd.Flags().IntVar(&concurrency, "concurrency", 0, "tenants migrated at once (default migration.concurrency)")
 	cmd.Flags().IntVar(&maxFailed, "max-failed", 0, "stop starting tenants once more than this many failed (0: no limit)")
 	cmd.Flags().Float64Var(&maxFailedPercent, "max-failed-percent", 0, "the same as a percentage of the wave (0: no limit)")
+	cmd.Flags().BoolVar(&allowUnknown, "allow-unknown", false, "start even if the catalog does not know some tenants (each of them ends Skipped)")
 	cmd.Flags().Int64Var(&maxRows, "max-rows-per-second", 0, "cap each tenant's copy at this many source rows per second (default migration.copy_max_rows_per_second of the workers; -1: no limit)")
 	return cmd
 }
@@ -209,6 +218,27 @@ func checkWaveInput(cfg *config.Config, in workflows.WaveInput) error {
 		}
 	}
 	return nil
+}
+
+// refuseUnknownTenants refuses a wave naming tenants the catalog does not
+// know: most likely a typo, or a `catalog import` not run yet.
+func (a *app) refuseUnknownTenants(ctx context.Context, tenants []string) error {
+	_, cat, err := a.openCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	unknown, err := cat.Unknown(ctx, tenants)
+	if err != nil || len(unknown) == 0 {
+		return err
+	}
+	shown := unknown[:min(len(unknown), 10)]
+	more := ""
+	if len(unknown) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(unknown)-len(shown))
+	}
+	return fmt.Errorf("the catalog does not know %d of the wave's tenants: %s%s (run `migrawave catalog import`, fix the list, or pass --allow-unknown)",
+		len(unknown), strings.Join(shown, ", "), more)
 }
 
 func newWaveStatusCmd(a *app) *cobra.Command {
@@ -283,8 +313,8 @@ func printWave(w *tableWriter, cfg *config.Config, st workflows.WaveStatus, clos
 	case st.Paused:
 		state = "paused"
 	}
-	w.line(fmt.Sprintf("wave %s: %s — %d tenants: %d pending, %d running, %d completed, %d rolled back, %d failed (concurrency %d, elapsed %s, ETA %s)",
-		st.WaveID, state, st.Total, st.Pending, len(st.Running), st.Completed, st.RolledBack, st.Failed, st.Concurrency,
+	w.line(fmt.Sprintf("wave %s: %s — %d tenants: %d pending, %d running, %d completed, %d skipped, %d rolled back, %d failed (concurrency %d, elapsed %s, ETA %s)",
+		st.WaveID, state, st.Total, st.Pending, len(st.Running), st.Completed, st.Skipped, st.RolledBack, st.Failed, st.Concurrency,
 		st.Elapsed.Round(time.Second), st.ETA.Round(time.Second)))
 	if st.BudgetSpent {
 		w.line("failure budget exceeded: no new tenants are started")
@@ -316,9 +346,9 @@ func newWaveWatchCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				done := st.Completed + st.RolledBack + st.Failed
-				line := fmt.Sprintf("%d/%d done: %d completed, %d rolled back, %d failed; %d running, %d pending",
-					done, st.Total, st.Completed, st.RolledBack, st.Failed, len(st.Running), st.Pending)
+				done := st.Completed + st.Skipped + st.RolledBack + st.Failed
+				line := fmt.Sprintf("%d/%d done: %d completed, %d skipped, %d rolled back, %d failed; %d running, %d pending",
+					done, st.Total, st.Completed, st.Skipped, st.RolledBack, st.Failed, len(st.Running), st.Pending)
 				switch {
 				case tty:
 					bar := int(float64(done) / float64(max(st.Total, 1)) * 30)

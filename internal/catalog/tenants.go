@@ -88,6 +88,20 @@ func (c *Catalog) Get(ctx context.Context, id string) (Tenant, error) {
 	return t, nil
 }
 
+// Unknown returns the ids the catalog does not hold, in the order given.
+func (c *Catalog) Unknown(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := c.pool.Query(ctx, `SELECT u.id FROM unnest($1::text[]) WITH ORDINALITY AS u(id, n)
+		WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = u.id) ORDER BY u.n`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: looking up tenants: %w", err)
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: looking up tenants: %w", err)
+	}
+	return unknown, nil
+}
+
 // Filter selects tenants in List; zero fields select everything.
 type Filter struct {
 	State   string
