@@ -67,6 +67,12 @@ func NewCatalog(cfg *config.Config, cat *catalog.Catalog) *Catalog {
 	return &Catalog{cfg: cfg, cat: cat}
 }
 
+// ConfigFingerprint is this worker's configuration fingerprint, which a
+// workflow started without one adopts (a local activity).
+func (a *Catalog) ConfigFingerprint(context.Context) (string, error) {
+	return a.cfg.Fingerprint(), nil
+}
+
 // Precheck refuses a tenant that is unknown, not in the source, frozen by
 // someone else or bound for a cluster that does not exist or is draining.
 func (a *Catalog) Precheck(ctx context.Context, in PrecheckInput) (PrecheckResult, error) {

@@ -16,6 +16,10 @@ const (
 	errVerificationFailed = "VerificationFailed"
 )
 
+// ErrTypeConfigMismatch is the error type of an activity refused by a
+// worker whose configuration differs from its workflow's; it is retried.
+const ErrTypeConfigMismatch = "ConfigMismatch"
+
 func badInput(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), errBadInput, nil)
 }

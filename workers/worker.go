@@ -18,6 +18,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/migrawave/migrawave/activities"
@@ -74,9 +75,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 
+	fingerprint := cfg.Fingerprint()
+	guard := []interceptor.WorkerInterceptor{newConfigGuard(fingerprint)}
 	var workers []worker.Worker
 	if slices.Contains(opts.Queues, cfg.Temporal.TaskQueue) {
-		w, err := orchestrationWorker(tc, cfg, cat, opts)
+		w, err := orchestrationWorker(tc, cfg, cat, opts, guard)
 		if err != nil {
 			return err
 		}
@@ -86,6 +89,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		w := worker.New(tc, cfg.Temporal.DataTaskQueue, worker.Options{
 			MaxConcurrentActivityExecutionSize: opts.MaxCopies,
 			WorkerStopTimeout:                  opts.StopTimeout,
+			Interceptors:                       guard,
 		})
 		w.RegisterActivity(activities.NewData(cfg))
 		workers = append(workers, w)
@@ -95,7 +99,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return fmt.Errorf("starting the worker: %w", err)
 		}
 	}
-	opts.Logger.Info("worker started", "queues", opts.Queues, "max_copies", opts.MaxCopies, "metrics", opts.MetricsAddr)
+	opts.Logger.Info("worker started", "queues", opts.Queues, "max_copies", opts.MaxCopies, "metrics", opts.MetricsAddr,
+		"config_fingerprint", fingerprint)
 	if serveMetrics != nil {
 		go serveMetrics()
 	}
@@ -110,7 +115,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 // orchestrationWorker runs the workflows and the light activities: catalog,
 // Cloudflare and RabbitMQ.
-func orchestrationWorker(tc client.Client, cfg *config.Config, cat *catalog.Catalog, opts Options) (worker.Worker, error) {
+func orchestrationWorker(tc client.Client, cfg *config.Config, cat *catalog.Catalog, opts Options, guard []interceptor.WorkerInterceptor) (worker.Worker, error) {
 	// Tunnel configurations are replaced whole by the API: switches on one
 	// tunnel take a lock in the catalog database, shared by every worker.
 	router, err := routing.New(cfg, routing.WithLocker(routing.NewPGLocker(cat.Pool())))
@@ -121,7 +126,7 @@ func orchestrationWorker(tc client.Client, cfg *config.Config, cat *catalog.Cata
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: opts.StopTimeout})
+	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{WorkerStopTimeout: opts.StopTimeout, Interceptors: guard})
 	workflows.Register(w)
 	w.RegisterActivity(activities.NewCatalog(cfg, cat))
 	w.RegisterActivity(activities.NewRouting(router))

@@ -52,6 +52,12 @@ func (f *fakeActivities) recorded() []string {
 	return append([]string(nil), f.calls...)
 }
 
+// fakeConfig is the configuration fingerprint of the fake workers.
+const fakeConfig = "fa4e0c0f1a90"
+
+// ConfigFingerprint is not recorded: it is no step of the migration.
+func (f *fakeActivities) ConfigFingerprint(context.Context) (string, error) { return fakeConfig, nil }
+
 func (f *fakeActivities) Precheck(ctx context.Context, in activities.PrecheckInput) (activities.PrecheckResult, error) {
 	return activities.PrecheckResult{Hostname: in.TenantID + ".example.com", RowEstimate: 1000}, f.call("Precheck")
 }

@@ -27,6 +27,8 @@ func TenantMigration(ctx workflow.Context, in TenantInput) (TenantStatus, error)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (TenantStatus, error) { return m.status, nil }); err != nil {
 		return m.status, err
 	}
+	ctx = withConfig(ctx, &m.in.ConfigFingerprint)
+	m.status.ConfigFingerprint = m.in.ConfigFingerprint
 	// Abort cancels whatever step is running; the saga then rolls back.
 	runCtx, cancelRun := workflow.WithCancel(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {

@@ -173,3 +173,16 @@ func TestHoldBeforeWaitsForContinue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A migration started without a configuration fingerprint takes its first
+// worker's; one started with a fingerprint keeps it.
+func TestTenantMigrationCarriesItsConfigFingerprint(t *testing.T) {
+	for given, want := range map[string]string{"": fakeConfig, "0123456789ab": "0123456789ab"} {
+		env := newTenantEnv(t, &fakeActivities{})
+		env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", ConfigFingerprint: given})
+		var st TenantStatus
+		if err := env.GetWorkflowResult(&st); err != nil || st.ConfigFingerprint != want {
+			t.Errorf("started with %q: status %+v, %v; want fingerprint %s", given, st, err, want)
+		}
+	}
+}

@@ -34,8 +34,9 @@ const (
 // Change ids of workflow.GetVersion: each guards a change to running
 // workflow code, so that histories recorded before it replay as they ran.
 const (
-	versionRefuseDuplicates = "refuse-duplicate-tenants"
-	versionSkipRefused      = "skip-refused-precheck"
+	versionRefuseDuplicates  = "refuse-duplicate-tenants"
+	versionSkipRefused       = "skip-refused-precheck"
+	versionConfigFingerprint = "config-fingerprint"
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.
@@ -68,6 +69,10 @@ type TenantInput struct {
 	Options       TenantOptions `json:"options,omitempty"`
 	// DataTaskQueue is where copies and verification run (default migrawave-data).
 	DataTaskQueue string `json:"data_task_queue,omitempty"`
+	// ConfigFingerprint is the configuration the migration runs under
+	// (config.Fingerprint): only workers with the same one run its
+	// activities. Empty: the first worker's.
+	ConfigFingerprint string `json:"config_fingerprint,omitempty"`
 }
 
 // TenantStatus is what the `status` query returns, and the workflow's result.
@@ -89,4 +94,6 @@ type TenantStatus struct {
 	// tenant then needs an operator (phase Failed).
 	RollbackError string `json:"rollback_error,omitempty"`
 	Held          bool   `json:"held,omitempty"`
+	// ConfigFingerprint is the configuration the migration runs under.
+	ConfigFingerprint string `json:"config_fingerprint,omitempty"`
 }

@@ -31,6 +31,9 @@ type WaveInput struct {
 	// Overrides sets options for single tenants.
 	Overrides     map[string]TenantOptions `json:"overrides,omitempty"`
 	DataTaskQueue string                   `json:"data_task_queue,omitempty"`
+	// ConfigFingerprint is the configuration the wave's tenants run under
+	// (see TenantInput); empty: the first worker's.
+	ConfigFingerprint string `json:"config_fingerprint,omitempty"`
 	// MaxHistoryEvents continues the wave as new past this history length
 	// (default 10,000), well before the server's limits.
 	MaxHistoryEvents int        `json:"max_history_events,omitempty"`
@@ -84,6 +87,8 @@ type WaveStatus struct {
 	Elapsed          time.Duration   `json:"elapsed_ns"`
 	Outcomes         []TenantOutcome `json:"outcomes"`
 	Runs             int             `json:"runs"`
+	// ConfigFingerprint is the configuration the wave's tenants run under.
+	ConfigFingerprint string `json:"config_fingerprint,omitempty"`
 }
 
 // Wave migrates a list of tenants with a sliding window of TenantMigration
@@ -111,6 +116,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveStatus, error) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, WaveIDKey.ValueSet(in.WaveID)); err != nil {
 		return WaveStatus{}, err
 	}
+	ctx = withConfig(ctx, &w.in.ConfigFingerprint)
 
 	sel := workflow.NewSelector(ctx)
 	w.listen(ctx, sel)
@@ -297,7 +303,8 @@ func (w *wave) start(ctx workflow.Context, sel workflow.Selector, tenant string)
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			WaveIDKey.ValueSet(w.in.WaveID), TenantIDKey.ValueSet(tenant), MigrationPhaseKey.ValueSet(string(PhasePending))),
 	})
-	in := TenantInput{TenantID: tenant, WaveID: w.in.WaveID, TargetCluster: w.in.TargetCluster, Options: opts, DataTaskQueue: w.in.DataTaskQueue}
+	in := TenantInput{TenantID: tenant, WaveID: w.in.WaveID, TargetCluster: w.in.TargetCluster, Options: opts,
+		DataTaskQueue: w.in.DataTaskQueue, ConfigFingerprint: w.in.ConfigFingerprint}
 	child := workflow.ExecuteChildWorkflow(cctx, TenantMigrationName, in)
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Most likely a migration of this tenant is already running elsewhere.
@@ -380,7 +387,8 @@ func (w *wave) shouldContinueAsNew(ctx workflow.Context) bool {
 func (w *wave) status(ctx workflow.Context) WaveStatus {
 	s := WaveStatus{WaveID: w.in.WaveID, Total: len(w.in.Tenants), Paused: w.st.Paused, Aborted: w.st.Aborted,
 		BudgetSpent: w.budgetExceeded(), Concurrency: w.st.Concurrency, MaxRowsPerSecond: w.st.MaxRowsPerSecond, Runs: w.st.Runs, Running: []string{},
-		Elapsed: workflow.Now(ctx).Sub(w.st.Started)}
+		ConfigFingerprint: w.in.ConfigFingerprint,
+		Elapsed:           workflow.Now(ctx).Sub(w.st.Started)}
 	var doneTime time.Duration
 	for _, o := range w.st.Outcomes {
 		switch o.Phase {

@@ -47,6 +47,7 @@ func newWaveEnvWith(tenant func(workflow.Context, TenantInput) (TenantStatus, er
 	env.SetTestTimeout(2 * time.Minute)
 	env.RegisterWorkflowWithOptions(Wave, workflow.RegisterOptions{Name: WaveName})
 	env.RegisterWorkflowWithOptions(tenant, workflow.RegisterOptions{Name: TenantMigrationName})
+	env.RegisterActivity(&fakeActivities{})
 	// The test environment delivers signals to children only; a child's
 	// report to its wave is dropped here and the wave learns the outcome
 	// from the child's result, its fallback within a run. The signal path
@@ -230,6 +231,25 @@ func TestWaveRefusesADuplicateTenant(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "BadInput" || appErr.Message() != "tenant acme-0001 is listed twice in the wave" {
 		t.Fatalf("workflow error = %v; want BadInput naming acme-0001", err)
+	}
+}
+
+// A wave passes its configuration fingerprint to its tenants: the one it
+// was started with, or else its first worker's.
+func TestWavePassesItsConfigFingerprintToItsTenants(t *testing.T) {
+	for given, want := range map[string]string{"": fakeConfig, "0123456789ab": "0123456789ab"} {
+		var mu sync.Mutex
+		got := map[string]bool{}
+		env := newWaveEnvWith(func(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
+			mu.Lock()
+			got[in.ConfigFingerprint] = true
+			mu.Unlock()
+			return fakeTenant(ctx, in)
+		})
+		env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-9", Tenants: tenantIDs(3, "t"), Concurrency: 2, ConfigFingerprint: given})
+		if st, err := waveResult(t, env); err != nil || st.ConfigFingerprint != want || !maps.Equal(got, map[string]bool{want: true}) {
+			t.Errorf("started with %q: wave %+v, %v, tenants started with %v; want %s", given, st, err, got, want)
+		}
 	}
 }
 

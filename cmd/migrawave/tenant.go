@@ -64,6 +64,7 @@ func newTenantMigrateCmd(a *app) *cobra.Command {
 				}
 			}
 			in.DataTaskQueue = cfg.Temporal.DataTaskQueue
+			in.ConfigFingerprint = cfg.Fingerprint()
 			id := workflows.TenantWorkflowID(in.TenantID)
 			run, err := tc.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{
 				ID: id, TaskQueue: cfg.Temporal.TaskQueue,

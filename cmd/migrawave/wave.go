@@ -121,6 +121,7 @@ tenants listed twice, and tenants the catalog does not know unless
 				in.Options.MaxRowsPerSecond = maxRows
 			}
 			in.DataTaskQueue = cfg.Temporal.DataTaskQueue
+			in.ConfigFingerprint = cfg.Fingerprint()
 			if err := checkWaveInput(cfg, in); err != nil {
 				return err
 			}
@@ -322,6 +323,9 @@ func printWave(w *tableWriter, cfg *config.Config, st workflows.WaveStatus, clos
 	w.row("TENANT", "END", "CLUSTER", "ROWS", "TIME", "ERROR")
 	for _, o := range st.Outcomes {
 		w.row(o.TenantID, o.Phase, o.Cluster, o.Rows, o.Duration.Round(time.Second), o.Error)
+	}
+	if st.ConfigFingerprint != "" {
+		w.line("configuration: " + st.ConfigFingerprint)
 	}
 	w.line("UI: " + workflowURL(cfg, workflows.WaveWorkflowID(st.WaveID)))
 }

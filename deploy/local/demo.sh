@@ -12,10 +12,13 @@ LOGS="$ROOT/.local/logs"
 WAVE="demo-$(date +%Y%m%d-%H%M%S)"
 mw() { "$ROOT/bin/migrawave" --config "$CONFIG" "$@"; }
 
+# The workers are started as the binary itself, never through the mw
+# function: `mw … &` forks a subshell, $! is its pid, and the worker it runs
+# outlives the demo.
 pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
@@ -36,7 +39,7 @@ mw catalog import
 
 echo "==> starting two workers (logs in $LOGS/demo-worker-{1,2}.log)"
 for i in 1 2; do
-	mw worker --log-format json --metrics-addr "127.0.0.1:$((9463 + i))" >"$LOGS/demo-worker-$i.log" 2>&1 &
+	"$ROOT/bin/migrawave" --config "$CONFIG" worker --log-format json --metrics-addr "127.0.0.1:$((9463 + i))" >"$LOGS/demo-worker-$i.log" 2>&1 &
 	pids+=($!)
 done
 
