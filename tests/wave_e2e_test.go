@@ -249,17 +249,22 @@ func tail(s string, n int) string {
 	return s
 }
 
+// temporalBinary is the temporal CLI the local stack built.
+func temporalBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("MIGRAWAVE_TEMPORAL"); bin != "" {
+		return bin
+	}
+	out, err := exec.Command("bash", filepath.Join(testenv.RepoRoot(), "deploy/local/stack.sh"), "temporal-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func temporalCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := os.Getenv("MIGRAWAVE_TEMPORAL")
-	if bin == "" {
-		out, err := exec.Command("bash", filepath.Join(testenv.RepoRoot(), "deploy/local/stack.sh"), "temporal-path").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin = strings.TrimSpace(string(out))
-	}
-	out, err := exec.Command(bin, append(args, "--address", "127.0.0.1:7233")...).CombinedOutput()
+	out, err := exec.Command(temporalBinary(t), append(args, "--address", "127.0.0.1:7233")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("temporal %v: %v\n%s", args, err, out)
 	}

@@ -243,23 +243,51 @@ func (a *app) refuseUnknownTenants(ctx context.Context, tenants []string) error 
 }
 
 func newWaveStatusCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var patience time.Duration
+	cmd := &cobra.Command{
 		Use:   "status W",
 		Short: "Show a wave's counts, failed tenants with reasons, and ETA",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, tc, err := a.temporal(cmd.Context())
+			cfg, tc, err := a.temporalPatiently(cmd, patience)
 			if err != nil {
 				return err
 			}
 			defer tc.Close()
-			st, closed, err := waveStatus(cmd.Context(), tc, args[0])
+			var st workflows.WaveStatus
+			var closed string
+			err = reconnecting(cmd.Context(), cmd.ErrOrStderr(), cfg.Temporal.Address, patience, func() (err error) {
+				st, closed, err = waveStatus(cmd.Context(), tc, args[0])
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			return a.print(cmd, st, func(w *tableWriter) { printWave(w, cfg, st, closed) })
 		},
 	}
+	addReconnectFlag(cmd, &patience)
+	return cmd
+}
+
+// temporalPatiently dials Temporal as temporal does, waiting out a server
+// that is restarting.
+func (a *app) temporalPatiently(cmd *cobra.Command, patience time.Duration) (*config.Config, client.Client, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	var tc client.Client
+	err = reconnecting(cmd.Context(), cmd.ErrOrStderr(), cfg.Temporal.Address, patience, func() (err error) {
+		_, tc, err = a.temporal(cmd.Context())
+		return err
+	})
+	return cfg, tc, err
+}
+
+func addReconnectFlag(cmd *cobra.Command, patience *time.Duration) {
+	cmd.Flags().DurationVar(patience, "reconnect-timeout", defaultReconnectTimeout,
+		"how long to keep reconnecting to a Temporal server that went away (a restart) before giving up")
 }
 
 // waveStatus queries a wave; closed is the workflow's end state, or "" while it runs.
@@ -331,14 +359,14 @@ func printWave(w *tableWriter, cfg *config.Config, st workflows.WaveStatus, clos
 }
 
 func newWaveWatchCmd(a *app) *cobra.Command {
-	var interval time.Duration
+	var interval, patience time.Duration
 	cmd := &cobra.Command{
 		Use:   "watch W",
 		Short: "Follow a wave to its end: a progress bar on a terminal, plain lines otherwise",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, tc, err := a.temporal(ctx)
+			cfg, tc, err := a.temporalPatiently(cmd, patience)
 			if err != nil {
 				return err
 			}
@@ -346,7 +374,12 @@ func newWaveWatchCmd(a *app) *cobra.Command {
 			tty := a.output == "text" && isTerminal(stderrFile(cmd))
 			last := ""
 			for {
-				st, closed, err := waveStatus(ctx, tc, args[0])
+				var st workflows.WaveStatus
+				var closed string
+				err := reconnecting(ctx, cmd.ErrOrStderr(), cfg.Temporal.Address, patience, func() (err error) {
+					st, closed, err = waveStatus(ctx, tc, args[0])
+					return err
+				})
 				if err != nil {
 					return err
 				}
@@ -382,6 +415,7 @@ func newWaveWatchCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often to look")
+	addReconnectFlag(cmd, &patience)
 	return cmd
 }
 
