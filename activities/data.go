@@ -9,8 +9,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
-	tcopy "github.com/migrawave/migrawave/internal/copy"
 	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/transfer"
 	"github.com/migrawave/migrawave/internal/verify"
@@ -168,12 +168,12 @@ func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 	metrics := activity.GetMetricsHandler(ctx)
 	rowsCopied, bytesCopied := metrics.Counter("migrawave_rows_copied"), metrics.Counter("migrawave_bytes_copied")
 	var mu sync.Mutex
-	seen := map[string]tcopy.Progress{}
-	rep, err := tr.Copier().CopyData(ctx, tcopy.Options{
+	seen := map[string]bulkcopy.Progress{}
+	rep, err := tr.Copier().CopyData(ctx, bulkcopy.Options{
 		Parallelism:      a.cfg.Migration.CopyParallelism,
 		Resume:           true,
 		MaxRowsPerSecond: in.rowsPerSecond(a.cfg),
-		Progress: func(p tcopy.Progress) {
+		Progress: func(p bulkcopy.Progress) {
 			activity.RecordHeartbeat(ctx, CopyHeartbeat{Table: p.Table, Rows: p.Rows, Bytes: p.Bytes})
 			mu.Lock()
 			last := seen[p.Table]
@@ -201,7 +201,7 @@ func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
 	}
 	defer tr.Close()
 	defer heartbeatWhile(ctx)()
-	return classify(tr.Copier().BuildAfterData(ctx, tcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
+	return classify(tr.Copier().BuildAfterData(ctx, bulkcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
 }
 
 // Verify compares source and target; a difference is final: the saga rolls back.
@@ -236,7 +236,7 @@ func (a *Data) FinishTarget(ctx context.Context, in DatabaseInput) error {
 		return err
 	}
 	defer pool.Close()
-	return tcopy.DropBookkeeping(ctx, pool)
+	return bulkcopy.DropBookkeeping(ctx, pool)
 }
 
 // heartbeatWhile heartbeats every 10 seconds until the returned stop is

@@ -5,7 +5,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/transfer"
 )
 
@@ -34,11 +34,11 @@ func classify(err error) error {
 	if errors.As(err, &bad) {
 		return badInput(err)
 	}
-	var data *tcopy.DataError
+	var data *bulkcopy.DataError
 	if errors.As(err, &data) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), errDataError, nil)
 	}
-	if errors.Is(err, tcopy.ErrAlreadyCopied) {
+	if errors.Is(err, bulkcopy.ErrAlreadyCopied) {
 		return badInput(err)
 	}
 	return err

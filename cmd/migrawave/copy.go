@@ -10,15 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
-	tcopy "github.com/migrawave/migrawave/internal/copy"
 	"github.com/migrawave/migrawave/internal/transfer"
 	"github.com/migrawave/migrawave/internal/verify"
 )
 
 func newCopyCmd(a *app) *cobra.Command {
 	var tenant, cluster string
-	var opts tcopy.Options
+	var opts bulkcopy.Options
 	cmd := &cobra.Command{
 		Use:   "copy --tenant T --cluster C",
 		Short: "Copy one tenant into its own database on a cluster (engine only, no Temporal)",
@@ -58,9 +58,9 @@ that already holds a copy is refused.`,
 					return err
 				}
 				bar = newProgressBar(cmd.ErrOrStderr(), "copy "+tenant, total)
-				opts.Progress = func(p tcopy.Progress) { bar.update(p.Table, p.Rows, p.Bytes) }
+				opts.Progress = func(p bulkcopy.Progress) { bar.update(p.Table, p.Rows, p.Bytes) }
 			} else {
-				opts.Progress = func(p tcopy.Progress) {
+				opts.Progress = func(p bulkcopy.Progress) {
 					a.log.Debug("copied chunk", "table", p.Table, "rows", p.Rows, "bytes", p.Bytes, "done", p.Done)
 				}
 			}
@@ -75,7 +75,7 @@ that already holds a copy is refused.`,
 			return a.print(cmd, struct {
 				Cluster  string `json:"cluster"`
 				Database string `json:"database"`
-				*tcopy.Report
+				*bulkcopy.Report
 			}{cluster, tr.Database, rep}, func(w *tableWriter) { printCopyReport(w, tr, rep) })
 		},
 	}
@@ -91,7 +91,7 @@ that already holds a copy is refused.`,
 	return cmd
 }
 
-func printCopyReport(w *tableWriter, tr *transfer.Transfer, rep *tcopy.Report) {
+func printCopyReport(w *tableWriter, tr *transfer.Transfer, rep *bulkcopy.Report) {
 	w.line(fmt.Sprintf("tenant %s → %s/%s: %d rows, %s in %s (data %s, indexes and constraints %s)",
 		rep.Tenant, tr.Cluster, tr.Database, rep.Rows, config.ByteSize(rep.Bytes).Human(),
 		(rep.DataDuration + rep.PostDataDuration).Round(time.Millisecond), rep.DataDuration.Round(time.Millisecond), rep.PostDataDuration.Round(time.Millisecond)))

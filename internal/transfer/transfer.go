@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/config"
-	tcopy "github.com/migrawave/migrawave/internal/copy"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/target"
@@ -107,8 +107,8 @@ func (t *Transfer) Close() {
 }
 
 // Copier copies this tenant.
-func (t *Transfer) Copier() *tcopy.Copier {
-	return &tcopy.Copier{Source: t.Source, Layout: t.Layout, Schema: t.Schema, Target: t.Target, Tenant: t.Tenant}
+func (t *Transfer) Copier() *bulkcopy.Copier {
+	return &bulkcopy.Copier{Source: t.Source, Layout: t.Layout, Schema: t.Schema, Target: t.Target, Tenant: t.Tenant}
 }
 
 // Verifier compares this tenant.

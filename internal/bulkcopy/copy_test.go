@@ -1,4 +1,4 @@
-package copy_test
+package bulkcopy_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
-	tcopy "github.com/migrawave/migrawave/internal/copy"
 	"github.com/migrawave/migrawave/internal/transfer"
 	"github.com/migrawave/migrawave/internal/verify"
 )
@@ -56,7 +56,7 @@ func newInvoicing(t *testing.T, tenants map[string]int) *fixture {
 func TestOwnedAndCompositeKeyTablesCopyOnlyTheTenant(t *testing.T) {
 	f := newInvoicing(t, map[string]int{"acme": 5, "globex": 7, "initech": 2})
 	tr := f.open("globex")
-	rep, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 4})
+	rep, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 	// Two at once: invoices and its lines are copied in four key ranges each
 	// (twice the connections).
 	var mu sync.Mutex
-	_, err := tr.Copier().Run(ctx, tcopy.Options{ChunkRows: 50, Parallelism: 2, Progress: func(p tcopy.Progress) {
+	_, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: 50, Parallelism: 2, Progress: func(p bulkcopy.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		chunks++
@@ -114,10 +114,10 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 		// line_notes hangs off a composite key, which is not split.
 		t.Errorf("parts per table: %s; want invoices and its lines split in four", got)
 	}
-	if _, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 50}); !errors.Is(err, tcopy.ErrAlreadyCopied) {
+	if _, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 50}); !errors.Is(err, bulkcopy.ErrAlreadyCopied) {
 		t.Fatalf("a second copy without resume = %v; want ErrAlreadyCopied", err)
 	}
-	rep, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 50, Resume: true})
+	rep, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 50, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
 	tr := f.open("acme")
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
-	_, err := tr.Copier().CopyData(ctx, tcopy.Options{ChunkRows: 20, Parallelism: 2, Progress: func(tcopy.Progress) { once.Do(cancel) }})
+	_, err := tr.Copier().CopyData(ctx, bulkcopy.Options{ChunkRows: 20, Parallelism: 2, Progress: func(bulkcopy.Progress) { once.Do(cancel) }})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted copy returned %v", err)
 	}
@@ -157,7 +157,7 @@ func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
 	errs := make([]error, 2)
 	for i := range errs {
 		wg.Go(func() {
-			_, errs[i] = tr.Copier().CopyData(context.Background(), tcopy.Options{ChunkRows: 20, Parallelism: 2, Resume: true})
+			_, errs[i] = tr.Copier().CopyData(context.Background(), bulkcopy.Options{ChunkRows: 20, Parallelism: 2, Resume: true})
 		})
 	}
 	wg.Wait()
@@ -170,7 +170,7 @@ func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
 			t.Errorf("%s after two resumes at once: %s, want %s", table, got, want)
 		}
 	}
-	if err := tr.Copier().BuildAfterData(context.Background(), tcopy.Options{}); err != nil {
+	if err := tr.Copier().BuildAfterData(context.Background(), bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if vr, err := tr.Verifier().Run(context.Background(), verify.Options{}); err != nil || !vr.Match {
@@ -194,7 +194,7 @@ func TestKeyLedByTheTenantColumnIsSplit(t *testing.T) {
 	f.exec("INSERT INTO visits VALUES " + strings.Join(rows, ","))
 	tr := f.open("acme")
 	ctx := context.Background()
-	if _, err := tr.Copier().Run(ctx, tcopy.Options{ChunkRows: 10, Parallelism: 2}); err != nil {
+	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: 10, Parallelism: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if got := queryText(t, tr, "SELECT count(*)::text FROM migrawave_copy.checkpoints WHERE table_name = 'visits'"); got != "4" {
@@ -234,8 +234,8 @@ func TestCheckpointsOfAnOlderCopyAreRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := tr.Copier().Run(ctx, tcopy.Options{Resume: true})
-	if !errors.Is(err, tcopy.ErrOldCheckpoints) {
+	_, err := tr.Copier().Run(ctx, bulkcopy.Options{Resume: true})
+	if !errors.Is(err, bulkcopy.ErrOldCheckpoints) {
 		t.Fatalf("resuming an older copy = %v; want ErrOldCheckpoints", err)
 	}
 	if got := queryText(t, tr, "SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM invoice_lines)"); got != "0" {
@@ -312,8 +312,8 @@ func TestRowsThePostgresTargetCannotTakeNameTableAndKey(t *testing.T) {
 	)
 	f.exec(`INSERT INTO docs VALUES (1, 'acme', 'fine', '{}'), (2, 'acme', CONCAT('bad', CHAR(0)), '{}')`)
 	tr := f.open("acme")
-	_, err := tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"docs"}})
-	var de *tcopy.DataError
+	_, err := tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"docs"}})
+	var de *bulkcopy.DataError
 	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "NUL byte") {
 		t.Fatalf("NUL byte: %v", err)
 	}
@@ -321,14 +321,14 @@ func TestRowsThePostgresTargetCannotTakeNameTableAndKey(t *testing.T) {
 	f.exec(`UPDATE docs SET title = 'fixed', meta = '{"unterminated' WHERE id = 2`)
 	f.cfg.Source.Tables["docs"] = config.Table{Columns: map[string]config.Column{"meta": {Type: "jsonb"}}}
 	tr = f.open("acme")
-	_, err = tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"docs"}, Resume: true})
+	_, err = tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"docs"}, Resume: true})
 	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "invalid JSON") {
 		t.Fatalf("invalid JSON: %v", err)
 	}
 
 	f.exec(`INSERT INTO big_ids VALUES (18446744073709551615, 'acme')`)
 	tr = f.open("acme")
-	_, err = tr.Copier().Run(context.Background(), tcopy.Options{Tables: []string{"big_ids"}, Resume: true})
+	_, err = tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"big_ids"}, Resume: true})
 	if !errors.As(err, &de) || de.Key != "(id=18446744073709551615)" || !strings.Contains(err.Error(), "does not fit PostgreSQL's bigint") {
 		t.Fatalf("unsigned key past 2^63-1: %v", err)
 	}

@@ -1,12 +1,12 @@
-package copy_test
+package bulkcopy_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
-	tcopy "github.com/migrawave/migrawave/internal/copy"
 	"github.com/migrawave/migrawave/internal/values"
 	"github.com/migrawave/migrawave/internal/verify"
 )
@@ -71,7 +71,7 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 	)
 	before := f.sourceChecksum()
 	tr := f.open("acme")
-	rep, err := tr.Copier().Run(context.Background(), tcopy.Options{ChunkRows: 2})
+	rep, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 	}
 
 	// The report counts every conversion it applied.
-	var table tcopy.TableReport
+	var table bulkcopy.TableReport
 	for _, tr := range rep.Tables {
 		if tr.Table == "boundaries" {
 			table = tr

@@ -1,4 +1,4 @@
-// Package copy copies one tenant from the shared source into its own
+// Package bulkcopy copies one tenant from the shared source into its own
 // PostgreSQL database: tables first, then the data in key order through
 // binary COPY, then keys, indexes, constraints and sequences.
 //
@@ -7,7 +7,7 @@
 // database itself, so a resumed copy starts exactly after the last committed
 // chunk — never duplicating or skipping a row, whatever a caller's own
 // checkpoint says.
-package copy
+package bulkcopy
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package copy_test
+package bulkcopy_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package copy_test
+package bulkcopy_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	tcopy "github.com/migrawave/migrawave/internal/copy"
+	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/verify"
 )
 
@@ -27,7 +27,7 @@ func TestVerifyTextKeysOrderedDifferentlyByTheEngines(t *testing.T) {
 	f.exec("INSERT INTO tags VALUES " + strings.Join(rows, ","))
 	tr := f.open("acme")
 	ctx := context.Background()
-	if _, err := tr.Copier().Run(ctx, tcopy.Options{ChunkRows: 7}); err != nil {
+	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: 7}); err != nil {
 		t.Fatal(err)
 	}
 	vr, err := tr.Verifier().Run(ctx, verify.Options{ChunkRows: 7})
@@ -60,7 +60,7 @@ func TestVerifyTextKeysOrderedDifferentlyByTheEngines(t *testing.T) {
 func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
 	f := newInvoicing(t, map[string]int{"acme": 30})
 	tr := f.open("acme")
-	if _, err := tr.Copier().Run(context.Background(), tcopy.Options{}); err != nil {
+	if _, err := tr.Copier().Run(context.Background(), bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, sql := range []string{
@@ -106,7 +106,7 @@ func TestVerifyCountsTargetRowsWithoutAnOwner(t *testing.T) {
 	)
 	tr := f.open("acme")
 	ctx := context.Background()
-	if _, err := tr.Copier().Run(ctx, tcopy.Options{}); err != nil {
+	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if rep, err := tr.Verifier().Run(ctx, verify.Options{}); err != nil || !rep.Match {
@@ -143,7 +143,7 @@ func TestVerifyReadsTheTargetInRangesOfBlocks(t *testing.T) {
 	tr := f.open("acme")
 	ctx := context.Background()
 	opts := verify.Options{ChunkRows: 20, Parallelism: 2}
-	if _, err := tr.Copier().Run(ctx, tcopy.Options{ChunkRows: opts.ChunkRows, Parallelism: opts.Parallelism}); err != nil {
+	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: opts.ChunkRows, Parallelism: opts.Parallelism}); err != nil {
 		t.Fatal(err)
 	}
 	if blocks, _ := strconv.Atoi(queryText(t, tr, "SELECT (pg_relation_size('notes') / 8192)::text")); blocks < 8 {
@@ -180,7 +180,7 @@ func TestVerifyNamesRowsByAPaddedCharKey(t *testing.T) {
 	f.exec("INSERT INTO codes VALUES " + strings.Join(rows, ","))
 	tr := f.open("acme")
 	ctx := context.Background()
-	if _, err := tr.Copier().Run(ctx, tcopy.Options{}); err != nil {
+	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if vr, err := tr.Verifier().Run(ctx, verify.Options{}); err != nil || !vr.Match {
