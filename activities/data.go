@@ -220,7 +220,7 @@ func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, er
 		return nil, classify(err)
 	}
 	if !rep.Match {
-		return rep, temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), errVerificationFailed, nil, rep)
+		return rep, temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), ErrTypeVerificationFailed, nil, rep)
 	}
 	return rep, nil
 }

@@ -9,19 +9,26 @@ import (
 	"github.com/migrawave/migrawave/internal/transfer"
 )
 
-// Error types the workflows treat as final: retrying cannot fix them.
+// The types of the application errors activities return. The first three
+// are final (NonRetryable): retrying cannot fix them.
 const (
-	errBadInput           = "BadInput"
-	errDataError          = "DataError"
-	errVerificationFailed = "VerificationFailed"
+	// ErrTypeBadInput is a request no retry can fix: an unknown tenant or
+	// cluster, a refused input.
+	ErrTypeBadInput = "BadInput"
+	// ErrTypeDataError is a row the target cannot take as it is.
+	ErrTypeDataError = "DataError"
+	// ErrTypeVerificationFailed is a target that differs from its source.
+	ErrTypeVerificationFailed = "VerificationFailed"
+	// ErrTypeRateLimited is a 429 from Cloudflare; its next retry waits
+	// as long as the API asked.
+	ErrTypeRateLimited = "RateLimited"
+	// ErrTypeConfigMismatch is an activity refused by a worker whose
+	// configuration differs from its workflow's; it is retried.
+	ErrTypeConfigMismatch = "ConfigMismatch"
 )
 
-// ErrTypeConfigMismatch is the error type of an activity refused by a
-// worker whose configuration differs from its workflow's; it is retried.
-const ErrTypeConfigMismatch = "ConfigMismatch"
-
 func badInput(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), errBadInput, nil)
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, nil)
 }
 
 // classify turns engine errors that no retry can fix into non-retryable
@@ -36,7 +43,7 @@ func classify(err error) error {
 	}
 	var data *bulkcopy.DataError
 	if errors.As(err, &data) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), errDataError, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeDataError, nil)
 	}
 	if errors.Is(err, bulkcopy.ErrAlreadyCopied) {
 		return badInput(err)

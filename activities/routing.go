@@ -47,7 +47,7 @@ func routingError(err error) error {
 		return badInput(err)
 	}
 	if d, ok := routing.RetryAfter(err); ok {
-		return temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: d})
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: d})
 	}
 	return err
 }

@@ -41,7 +41,7 @@ func (f *fakeActivities) call(name string) error {
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, name)
 	if name == f.failAt || name == f.failUndo {
-		return temporal.NewNonRetryableApplicationError(errFake.Error()+" in "+name, "BadInput", nil)
+		return temporal.NewNonRetryableApplicationError(errFake.Error()+" in "+name, activities.ErrTypeBadInput, nil)
 	}
 	return nil
 }

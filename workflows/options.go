@@ -5,10 +5,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/migrawave/migrawave/activities"
 )
 
 // Error types activities return for input that no retry can fix.
-var nonRetryable = []string{"BadInput", "VerificationFailed", "DataError"}
+var nonRetryable = []string{activities.ErrTypeBadInput, activities.ErrTypeVerificationFailed, activities.ErrTypeDataError}
 
 // light is for quick calls to the catalog and the target cluster.
 func light(ctx workflow.Context) workflow.Context {

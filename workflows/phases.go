@@ -21,8 +21,8 @@ const (
 	// PhaseSkipped ends a migration its precheck refused (the tenant is
 	// unknown, or already lives elsewhere): nothing was changed, nothing is
 	// undone, and a wave does not charge it to its failure budget.
-	PhaseSkipped     Phase = "Skipped"
+	PhaseSkipped     Phase = ErrTypeSkipped
 	PhaseRollingBack Phase = "RollingBack"
-	PhaseRolledBack  Phase = "RolledBack"
+	PhaseRolledBack  Phase = ErrTypeRolledBack
 	PhaseFailed      Phase = "Failed"
 )

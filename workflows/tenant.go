@@ -51,15 +51,15 @@ func TenantMigration(ctx workflow.Context, in TenantInput) (TenantStatus, error)
 		_ = m.enter(ctx, PhaseSkipped)
 		m.finish(ctx)
 		m.notifyWave(ctx)
-		return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, "Skipped", nil, m.status)
+		return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, ErrTypeSkipped, nil, m.status)
 	}
 	m.rollBack(ctx)
 	m.finish(ctx)
 	m.notifyWave(ctx)
 	if m.status.Phase == PhaseFailed {
-		return m.status, temporal.NewNonRetryableApplicationError(m.status.RollbackError, "RollbackFailed", nil, m.status)
+		return m.status, temporal.NewNonRetryableApplicationError(m.status.RollbackError, ErrTypeRollbackFailed, nil, m.status)
 	}
-	return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, "RolledBack", nil, m.status)
+	return m.status, temporal.NewNonRetryableApplicationError(m.status.Error, ErrTypeRolledBack, nil, m.status)
 }
 
 type migration struct {
@@ -327,7 +327,7 @@ func (e *refusedError) Unwrap() error { return e.err }
 // isBadInput says whether an activity refused its input: no retry ran or can help.
 func isBadInput(err error) bool {
 	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == "BadInput"
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeBadInput
 }
 
 func orDash(s string) string {

@@ -74,7 +74,7 @@ func TestRefusedPrecheckSkipsTheTenant(t *testing.T) {
 	env := newTenantEnv(t, fake)
 	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
 	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "Skipped" || !strings.Contains(appErr.Message(), "in Precheck") {
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != ErrTypeSkipped || !strings.Contains(appErr.Message(), "in Precheck") {
 		t.Fatalf("workflow error = %v; want Skipped with the precheck's reason", err)
 	}
 	var st TenantStatus
@@ -99,7 +99,7 @@ func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
 			env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
 			err := env.GetWorkflowError()
 			var appErr *temporal.ApplicationError
-			if !errors.As(err, &appErr) || appErr.Type() != "RolledBack" || !strings.Contains(appErr.Message(), "in "+f.step) {
+			if !errors.As(err, &appErr) || appErr.Type() != ErrTypeRolledBack || !strings.Contains(appErr.Message(), "in "+f.step) {
 				t.Fatalf("workflow error = %v; want RolledBack naming %s", err, f.step)
 			}
 			var st TenantStatus
@@ -144,7 +144,7 @@ func TestFailingCompensationEndsFailedWithTheReason(t *testing.T) {
 	env := newTenantEnv(t, fake)
 	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
 	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "RollbackFailed" {
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != ErrTypeRollbackFailed {
 		t.Fatalf("workflow error = %v; want RollbackFailed", err)
 	}
 	var st TenantStatus

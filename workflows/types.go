@@ -24,6 +24,19 @@ const (
 	QueryStatus          = "status"
 )
 
+// The types of the application errors workflows end with.
+const (
+	// ErrTypeRolledBack ends a migration that failed and was undone.
+	ErrTypeRolledBack = "RolledBack"
+	// ErrTypeRollbackFailed ends a migration whose undoing could not
+	// complete: the tenant needs an operator.
+	ErrTypeRollbackFailed = "RollbackFailed"
+	// ErrTypeSkipped ends a migration its precheck refused: nothing changed.
+	ErrTypeSkipped = "Skipped"
+	// ErrTypeFailureBudgetExceeded ends a wave that stopped starting tenants.
+	ErrTypeFailureBudgetExceeded = "FailureBudgetExceeded"
+)
+
 // Task queues: workflows and light activities on the first, copies and
 // verification on the second, whose workers bound how many run at once.
 const (

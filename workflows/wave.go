@@ -12,6 +12,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/migrawave/migrawave/activities"
 )
 
 // WaveInput starts a Wave. State is empty on the first run and carries the
@@ -108,7 +110,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveStatus, error) {
 	w.st = w.in.State
 	w.st.Runs++
 	if err := w.validate(); err != nil {
-		return WaveStatus{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", nil)
+		return WaveStatus{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, nil)
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (WaveStatus, error) { return w.status(ctx), nil }); err != nil {
 		return WaveStatus{}, err
@@ -138,7 +140,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveStatus, error) {
 	st := w.status(ctx)
 	if st.BudgetSpent {
 		return st, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("wave %s exceeded its failure budget: %d of %d tenants failed", in.WaveID, st.RolledBack+st.Failed, st.Total), "FailureBudgetExceeded", nil, st)
+			fmt.Sprintf("wave %s exceeded its failure budget: %d of %d tenants failed", in.WaveID, st.RolledBack+st.Failed, st.Total), ErrTypeFailureBudgetExceeded, nil, st)
 	}
 	return st, nil
 }
@@ -180,7 +182,7 @@ func (w *wave) refuseDuplicates(ctx workflow.Context) error {
 	if dup == "" || workflow.GetVersion(ctx, versionRefuseDuplicates, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is listed twice in the wave", dup), "BadInput", nil)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("tenant %s is listed twice in the wave", dup), activities.ErrTypeBadInput, nil)
 }
 
 // FirstDuplicate returns the first tenant listed twice, or "": the wave's

@@ -14,6 +14,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/migrawave/migrawave/activities"
 )
 
 // fakeTenant stands in for TenantMigration in wave tests: it takes a while,
@@ -22,12 +24,12 @@ import (
 func fakeTenant(ctx workflow.Context, in TenantInput) (TenantStatus, error) {
 	_ = workflow.Sleep(ctx, time.Duration(1+len(in.TenantID)%5)*time.Minute)
 	st := TenantStatus{TenantID: in.TenantID, WaveID: in.WaveID, Phase: PhaseCompleted, Rows: 10}
-	errType := "RolledBack"
+	errType := ErrTypeRolledBack
 	switch {
 	case strings.HasPrefix(in.TenantID, "bad"):
 		st.Phase, st.Error = PhaseRolledBack, "verification failed"
 	case strings.HasPrefix(in.TenantID, "gone"):
-		st.Phase, st.Error, errType = PhaseSkipped, "tenant "+in.TenantID+" already lives in pg-b/t_x", "Skipped"
+		st.Phase, st.Error, errType = PhaseSkipped, "tenant "+in.TenantID+" already lives in pg-b/t_x", ErrTypeSkipped
 	}
 	m := &migration{in: in, status: st}
 	m.notifyWave(ctx)
@@ -141,7 +143,7 @@ func TestWaveFailureBudgetStopsNewStarts(t *testing.T) {
 	env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-3", Tenants: tenants, Concurrency: 3, MaxFailed: 2})
 	st, err := waveResult(t, env)
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != "FailureBudgetExceeded" {
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeFailureBudgetExceeded {
 		t.Fatalf("workflow error = %v; want FailureBudgetExceeded", err)
 	}
 	if st.RolledBack != 3 || st.Pending == 0 || !st.BudgetSpent {
@@ -229,7 +231,7 @@ func TestWaveRefusesADuplicateTenant(t *testing.T) {
 	env := newWaveEnv()
 	env.ExecuteWorkflow(Wave, WaveInput{WaveID: "w-7", Tenants: []string{"acme-0001", "globex-0002", "acme-0001"}, Concurrency: 2})
 	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "BadInput" || appErr.Message() != "tenant acme-0001 is listed twice in the wave" {
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeBadInput || appErr.Message() != "tenant acme-0001 is listed twice in the wave" {
 		t.Fatalf("workflow error = %v; want BadInput naming acme-0001", err)
 	}
 }
@@ -265,7 +267,7 @@ func TestWaveRefusesBadInput(t *testing.T) {
 		env := newWaveEnv()
 		env.ExecuteWorkflow(Wave, in)
 		var appErr *temporal.ApplicationError
-		if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "BadInput" {
+		if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeBadInput {
 			t.Errorf("%+v: %v; want BadInput", in, err)
 		}
 	}
