@@ -4,7 +4,9 @@ package workflows
 // MigrationPhase search attribute.
 type Phase string
 
-// Phases of a tenant migration, in order, then the rollback and failure ends.
+// Phases of a tenant migration, in the order an online copy goes through
+// them (an offline copy, today's, freezes before Copying and has no
+// CatchingUp or FinalSync), then the ends other than Completed.
 const (
 	PhasePending      Phase = "Pending"
 	PhasePrechecking  Phase = "Prechecking"
@@ -12,17 +14,17 @@ const (
 	PhaseCopying      Phase = "Copying"
 	PhaseIndexing     Phase = "Indexing"
 	PhaseCatchingUp   Phase = "CatchingUp"
-	PhaseVerifying    Phase = "Verifying"
 	PhaseFrozen       Phase = "Frozen"
 	PhaseFinalSync    Phase = "FinalSync"
+	PhaseVerifying    Phase = "Verifying"
 	PhaseDraining     Phase = "Draining"
 	PhaseSwitching    Phase = "Switching"
 	PhaseCompleted    Phase = "Completed"
 	// PhaseSkipped ends a migration its precheck refused (the tenant is
 	// unknown, or already lives elsewhere): nothing was changed, nothing is
 	// undone, and a wave does not charge it to its failure budget.
-	PhaseSkipped     Phase = ErrTypeSkipped
+	PhaseSkipped     Phase = "Skipped"
 	PhaseRollingBack Phase = "RollingBack"
-	PhaseRolledBack  Phase = ErrTypeRolledBack
+	PhaseRolledBack  Phase = "RolledBack"
 	PhaseFailed      Phase = "Failed"
 )

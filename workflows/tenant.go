@@ -268,7 +268,7 @@ func (m *migration) upsert(ctx workflow.Context, updates ...temporal.SearchAttri
 
 func (m *migration) showDetails(ctx workflow.Context) {
 	s := m.status
-	d := fmt.Sprintf("**%s** %s → %s\n\nphase: **%s**", s.TenantID, "source", orDash(s.Cluster), s.Phase)
+	d := fmt.Sprintf("**%s** %s → %s\n\nphase: **%s**", s.TenantID, "source", clusterOrPlacement(s.Cluster), s.Phase)
 	if s.Held {
 		d += " (held: send the `continue` signal to go on)"
 	}
@@ -330,7 +330,8 @@ func isBadInput(err error) bool {
 	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeBadInput
 }
 
-func orDash(s string) string {
+// clusterOrPlacement names the target cluster, or says placement will choose one.
+func clusterOrPlacement(s string) string {
 	if s == "" {
 		return "(placement)"
 	}

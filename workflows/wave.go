@@ -294,7 +294,7 @@ func (w *wave) start(ctx workflow.Context, sel workflow.Selector, tenant string)
 		}
 		opts = o
 	}
-	summary := fmt.Sprintf("%s → %s (wave %s)", tenant, orDash(w.in.TargetCluster), w.in.WaveID)
+	summary := fmt.Sprintf("%s → %s (wave %s)", tenant, clusterOrPlacement(w.in.TargetCluster), w.in.WaveID)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: TenantWorkflowID(tenant),
 		// The tenant's migration must outlive this run of the wave: the wave

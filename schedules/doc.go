@@ -1,3 +1,0 @@
-// Package schedules defines migrawave's Temporal Schedules (rebalancing) and
-// applies them idempotently.
-package schedules
