@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/transfer"
 	"github.com/migrawave/migrawave/internal/verify"
 )
@@ -69,7 +71,7 @@ that already holds a copy is refused.`,
 				bar.finish()
 			}
 			if err != nil {
-				return err
+				return engineError(err)
 			}
 			a.log.Info("copy finished", "tenant", tenant, "cluster", cluster, "database", tr.Database, "rows", rep.Rows, "bytes", rep.Bytes)
 			return a.print(cmd, struct {
@@ -89,6 +91,18 @@ that already holds a copy is refused.`,
 	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("cluster")
 	return cmd
+}
+
+// engineError words the data engine's typed errors in the CLI's terms.
+func engineError(err error) error {
+	var unknown *schema.UnknownTableError
+	switch {
+	case errors.Is(err, bulkcopy.ErrAlreadyCopied):
+		return fmt.Errorf("%w: pass --resume to continue it, or drop the database to start over", err)
+	case errors.As(err, &unknown):
+		return fmt.Errorf("--tables: %w", err)
+	}
+	return err
 }
 
 func printCopyReport(w *tableWriter, tr *transfer.Transfer, rep *bulkcopy.Report) {
@@ -151,7 +165,7 @@ It exits 0 when source and target match, 3 when they differ, and 1 on error.`,
 			defer tr.Close()
 			rep, err := tr.Verifier().Run(cmd.Context(), opts)
 			if err != nil {
-				return err
+				return engineError(err)
 			}
 			err = a.print(cmd, rep, func(w *tableWriter) {
 				w.line(rep.Summary())

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -145,7 +146,11 @@ func (h *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 
 // config loads the configuration file; commands that need it call this.
 func (a *app) config() (*config.Config, error) {
-	return config.Load(a.configPath)
+	cfg, err := config.Load(a.configPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("config: %s does not exist (pass --config or create it; see deploy/local/migrawave.yaml)", a.configPath)
+	}
+	return cfg, err
 }
 
 func envOr(name, def string) string {

@@ -94,7 +94,7 @@ func (e *DataError) Error() string {
 func (e *DataError) Unwrap() error { return e.Err }
 
 // ErrAlreadyCopied is returned when the target holds a copy and Resume is off.
-var ErrAlreadyCopied = errors.New("the target database already holds a copy of this tenant: pass --resume to continue it, or drop the database to start over")
+var ErrAlreadyCopied = errors.New("the target database already holds a copy of this tenant")
 
 // Copier copies one tenant.
 type Copier struct {
@@ -125,7 +125,7 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 // resuming.
 func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
-	tables, err := c.selectTables(opts.Tables)
+	tables, err := c.Schema.Select(opts.Tables)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (c *Copier) CopyData(ctx context.Context, opts Options) (*Report, error) {
 // once the data is in. It can run again after a crash.
 func (c *Copier) BuildAfterData(ctx context.Context, opts Options) error {
 	opts = opts.withDefaults()
-	tables, err := c.selectTables(opts.Tables)
+	tables, err := c.Schema.Select(opts.Tables)
 	if err != nil {
 		return err
 	}
@@ -177,32 +177,6 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	return o
-}
-
-func (c *Copier) selectTables(names []string) ([]*schema.Table, error) {
-	if len(names) == 0 {
-		return c.Schema.Tables, nil
-	}
-	var out []*schema.Table
-	for _, n := range names {
-		t, ok := c.Schema.Table(n)
-		if !ok {
-			return nil, fmt.Errorf("--tables: %q is not a tenant table (tenant tables: %s)", n, tableNames(c.Schema.Tables))
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-func tableNames(ts []*schema.Table) string {
-	s := ""
-	for i, t := range ts {
-		if i > 0 {
-			s += ", "
-		}
-		s += t.Name
-	}
-	return s
 }
 
 // copyTables copies the tables, each in one or more parts (key ranges), up

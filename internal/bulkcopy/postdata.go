@@ -105,7 +105,7 @@ func buildForeignKeys(ctx context.Context, pool *pgxpool.Pool, tables []*schema.
 	for _, t := range tables {
 		var steps []schema.Step
 		for _, st := range t.ForeignKeySteps() {
-			// With --tables, a referenced table may not be there (yet).
+			// A copy of some of the tables may lack a referenced one (yet).
 			if selected[st.RefTable] {
 				steps = append(steps, st)
 			}

@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,7 +159,7 @@ func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("config: %s does not exist (pass --config or create it; see deploy/local/migrawave.yaml)", path)
+			return nil, fmt.Errorf("config: %s does not exist: %w", path, fs.ErrNotExist)
 		}
 		return nil, fmt.Errorf("config: %w", err)
 	}

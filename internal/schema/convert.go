@@ -85,6 +85,37 @@ func (s *Schema) Table(name string) (*Table, bool) {
 	return nil, false
 }
 
+// Select returns the named tables in the order given, or all of them when
+// names is empty; an unknown name is an *UnknownTableError.
+func (s *Schema) Select(names []string) ([]*Table, error) {
+	if len(names) == 0 {
+		return s.Tables, nil
+	}
+	out := make([]*Table, 0, len(names))
+	for _, n := range names {
+		t, ok := s.Table(n)
+		if !ok {
+			return nil, &UnknownTableError{Name: n, Known: s.Tables}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// UnknownTableError is a table asked for that is not one of the tenant's.
+type UnknownTableError struct {
+	Name  string
+	Known []*Table
+}
+
+func (e *UnknownTableError) Error() string {
+	names := make([]string, len(e.Known))
+	for i, t := range e.Known {
+		names[i] = t.Name
+	}
+	return fmt.Sprintf("%q is not a tenant table (tenant tables: %s)", e.Name, strings.Join(names, ", "))
+}
+
 // CopiedColumns returns the columns whose values come from the source.
 func (t *Table) CopiedColumns() []*Column {
 	out := make([]*Column, 0, len(t.Columns))

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +98,18 @@ func TestForeignKeysAreAddedNotValidThenValidated(t *testing.T) {
 	}
 	if want := `ALTER TABLE "order_lines" ADD CONSTRAINT "order_lines_fk_product" FOREIGN KEY ("product_id") REFERENCES "products" ("id") NOT VALID`; steps[1].SQL != want {
 		t.Errorf("add:\n%s\nwant:\n%s", steps[1].SQL, want)
+	}
+}
+
+// Asking for a table the tenant does not have names it and the tables it has.
+func TestSelectRefusesAnUnknownTableByName(t *testing.T) {
+	s := &Schema{Tables: []*Table{{Name: "invoices"}, {Name: "lines"}}}
+	if got, err := s.Select(nil); err != nil || len(got) != 2 {
+		t.Fatalf("Select(nil) = %v, %v; want every table", got, err)
+	}
+	_, err := s.Select([]string{"lines", "invoice"})
+	var unknown *UnknownTableError
+	if !errors.As(err, &unknown) || err.Error() != `"invoice" is not a tenant table (tenant tables: invoices, lines)` {
+		t.Fatalf("Select(invoice) = %v", err)
 	}
 }

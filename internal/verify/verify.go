@@ -100,16 +100,9 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.MaxListed <= 0 {
 		opts.MaxListed = 10
 	}
-	tables := v.Schema.Tables
-	if len(opts.Tables) > 0 {
-		tables = nil
-		for _, n := range opts.Tables {
-			t, ok := v.Schema.Table(n)
-			if !ok {
-				return nil, fmt.Errorf("--tables: %q is not a tenant table", n)
-			}
-			tables = append(tables, t)
-		}
+	tables, err := v.Schema.Select(opts.Tables)
+	if err != nil {
+		return nil, err
 	}
 	// One key for every row hash of the run, source and target alike.
 	seed := maphash.MakeSeed()
@@ -121,7 +114,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 	// First the counts and how to split each table; then every table's
 	// digest on both sides; then, only for the tables whose digests differ,
 	// a comparison chunk by chunk that names their rows.
-	err := parallel.Each(ctx, tv, opts.Parallelism, func(ctx context.Context, t *tableVerification) error {
+	err = parallel.Each(ctx, tv, opts.Parallelism, func(ctx context.Context, t *tableVerification) error {
 		return t.prepare(ctx, opts)
 	})
 	if err != nil {
