@@ -2,7 +2,7 @@ package activities
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"sync"
 	"time"
 
@@ -94,30 +94,16 @@ func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateData
 		return CreateDatabaseResult{}, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	exists, err := conn.Exists(ctx, database)
+	ours, err := conn.Claim(ctx, database, marker)
+	var foreign *target.ForeignDatabaseError
+	if errors.As(err, &foreign) {
+		return CreateDatabaseResult{}, badInput(err)
+	}
 	if err != nil {
 		return CreateDatabaseResult{}, err
 	}
-	if exists {
-		found, err := conn.Marker(ctx, database)
-		if err != nil {
-			return CreateDatabaseResult{}, err
-		}
-		if found == "" {
-			// A crash between CREATE DATABASE and its marker leaves an empty,
-			// unmarked database: taking that over loses nothing.
-			empty, err := a.isEmpty(ctx, cl, database)
-			if err != nil {
-				return CreateDatabaseResult{}, err
-			}
-			if empty {
-				return CreateDatabaseResult{Database: database}, conn.SetMarker(ctx, database, marker)
-			}
-		}
-		if found != marker {
-			return CreateDatabaseResult{}, badInput(fmt.Errorf("database %s already exists on cluster %s and this migration did not create it: drop it, or migrate the tenant to another cluster", database, cl.Name))
-		}
-		return CreateDatabaseResult{Database: database}, nil
+	if ours {
+		return CreateDatabaseResult{Database: database}, nil // a retry, or an empty leftover
 	}
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, true)
 	if err != nil {
@@ -125,19 +111,6 @@ func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateData
 	}
 	tr.Close()
 	return CreateDatabaseResult{Database: database}, conn.SetMarker(ctx, database, marker)
-}
-
-// isEmpty reports whether a database holds no table at all.
-func (a *Data) isEmpty(ctx context.Context, cl config.Cluster, database string) (bool, error) {
-	pool, err := target.Open(ctx, cl, database, 1)
-	if err != nil {
-		return false, err
-	}
-	defer pool.Close()
-	var tables int
-	err = pool.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`).Scan(&tables)
-	return tables == 0, err
 }
 
 // DropDatabase drops the tenant's database: the compensation of CreateDatabase.

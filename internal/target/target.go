@@ -44,7 +44,7 @@ func DatabaseName(template, tenant string) string {
 // Cluster is a connection to one cluster's maintenance database.
 type Cluster struct {
 	Name string
-	dsn  string
+	cfg  config.Cluster
 	conn *pgx.Conn
 }
 
@@ -61,7 +61,7 @@ func ConnectCluster(ctx context.Context, cl config.Cluster) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: cannot reach %s:%d: %s", cl.Name, cfg.Host, cfg.Port, pgconnerr.Reason(err))
 	}
-	return &Cluster{Name: cl.Name, dsn: cl.DSN, conn: conn}, nil
+	return &Cluster{Name: cl.Name, cfg: cl, conn: conn}, nil
 }
 
 // Close closes the connection.
@@ -139,6 +139,60 @@ func (c *Cluster) SetMarker(ctx context.Context, database, marker string) error 
 		return fmt.Errorf("cluster %s: marking database %s: %w", c.Name, database, err)
 	}
 	return nil
+}
+
+// ForeignDatabaseError is a tenant database a migration finds on its
+// cluster and did not create: a migration never adopts a copy it did not
+// make.
+type ForeignDatabaseError struct{ Database, Cluster string }
+
+func (e *ForeignDatabaseError) Error() string {
+	return fmt.Sprintf("database %s already exists on cluster %s and this migration did not create it: drop it, or migrate the tenant to another cluster", e.Database, e.Cluster)
+}
+
+// Claim says whether the run that marks its databases with marker may use
+// database: false when it does not exist yet (create it, then SetMarker),
+// true when it is the run's own, or empty and unmarked (a crash between
+// CREATE DATABASE and its marker; taking that over loses nothing, and it is
+// marked now). Any other database is a *ForeignDatabaseError.
+func (c *Cluster) Claim(ctx context.Context, database, marker string) (bool, error) {
+	exists, err := c.Exists(ctx, database)
+	if err != nil || !exists {
+		return false, err
+	}
+	found, err := c.Marker(ctx, database)
+	if err != nil {
+		return false, err
+	}
+	if found == "" {
+		empty, err := c.isEmpty(ctx, database)
+		if err != nil {
+			return false, err
+		}
+		if empty {
+			return true, c.SetMarker(ctx, database, marker)
+		}
+	}
+	if found != marker {
+		return false, &ForeignDatabaseError{Database: database, Cluster: c.Name}
+	}
+	return true, nil
+}
+
+// isEmpty reports whether a database holds no table at all.
+func (c *Cluster) isEmpty(ctx context.Context, database string) (bool, error) {
+	pool, err := Open(ctx, c.cfg, database, 1)
+	if err != nil {
+		return false, err
+	}
+	defer pool.Close()
+	var tables int
+	err = pool.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`).Scan(&tables)
+	if err != nil {
+		return false, fmt.Errorf("cluster %s: reading database %s: %w", c.Name, database, err)
+	}
+	return tables == 0, nil
 }
 
 // Drop drops the database if it exists, closing its connections.
