@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -95,19 +94,15 @@ func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateData
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	ours, err := conn.Claim(ctx, database, marker)
-	var foreign *target.ForeignDatabaseError
-	if errors.As(err, &foreign) {
-		return CreateDatabaseResult{}, badInput(err)
-	}
 	if err != nil {
-		return CreateDatabaseResult{}, err
+		return CreateDatabaseResult{}, temporalError(err)
 	}
 	if ours {
 		return CreateDatabaseResult{Database: database}, nil // a retry, or an empty leftover
 	}
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, true)
 	if err != nil {
-		return CreateDatabaseResult{}, classify(err)
+		return CreateDatabaseResult{}, temporalError(err)
 	}
 	tr.Close()
 	return CreateDatabaseResult{Database: database}, conn.SetMarker(ctx, database, marker)
@@ -132,7 +127,7 @@ func (a *Data) DropDatabase(ctx context.Context, in DatabaseInput) error {
 func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
 	if err != nil {
-		return CopyResult{}, classify(err)
+		return CopyResult{}, temporalError(err)
 	}
 	defer tr.Close()
 	// Chunks report progress as they commit; the ticker covers a chunk of
@@ -157,7 +152,7 @@ func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 		},
 	})
 	if err != nil {
-		return CopyResult{}, classify(err)
+		return CopyResult{}, temporalError(err)
 	}
 	out := CopyResult{Rows: rep.Rows, Bytes: rep.Bytes}
 	for _, t := range rep.Tables {
@@ -170,18 +165,18 @@ func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
 	if err != nil {
-		return classify(err)
+		return temporalError(err)
 	}
 	defer tr.Close()
 	defer heartbeatWhile(ctx)()
-	return classify(tr.Copier().BuildAfterData(ctx, bulkcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
+	return temporalError(tr.Copier().BuildAfterData(ctx, bulkcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
 }
 
 // Verify compares source and target; a difference is final: the saga rolls back.
 func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, error) {
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
 	if err != nil {
-		return nil, classify(err)
+		return nil, temporalError(err)
 	}
 	defer tr.Close()
 	defer heartbeatWhile(ctx)()
@@ -190,7 +185,7 @@ func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, er
 		CountsOnly:  a.cfg.Migration.Verify == config.VerifyCounts,
 	})
 	if err != nil {
-		return nil, classify(err)
+		return nil, temporalError(err)
 	}
 	if !rep.Match {
 		return rep, temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), ErrTypeVerificationFailed, nil, rep)

@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
-	"github.com/migrawave/migrawave/internal/transfer"
+	"github.com/migrawave/migrawave/internal/retry"
 )
 
 // The types of the application errors activities return. The first three
@@ -27,26 +27,21 @@ const (
 	ErrTypeConfigMismatch = "ConfigMismatch"
 )
 
-func badInput(err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, nil)
-}
+// badInput is the activity's own refusal of its input: final.
+func badInput(err error) error { return temporalError(retry.Final(err)) }
 
-// classify turns engine errors that no retry can fix into non-retryable
-// application errors and leaves the rest to the retry policy.
-func classify(err error) error {
-	if err == nil {
-		return nil
+// temporalError is the one place an engine's error meets Temporal's retry
+// policy: an error no retry can fix (retry.IsFinal) becomes a non-retryable
+// application error, DataError for a row the target cannot take and
+// BadInput for the rest; everything else is left to the retry policy.
+func temporalError(err error) error {
+	if err == nil || !retry.IsFinal(err) {
+		return err
 	}
-	var bad *transfer.BadInputError
-	if errors.As(err, &bad) {
-		return badInput(err)
-	}
+	errType := ErrTypeBadInput
 	var data *bulkcopy.DataError
 	if errors.As(err, &data) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeDataError, nil)
+		errType = ErrTypeDataError
 	}
-	if errors.Is(err, bulkcopy.ErrAlreadyCopied) {
-		return badInput(err)
-	}
-	return err
+	return temporal.NewNonRetryableApplicationError(err.Error(), errType, nil)
 }

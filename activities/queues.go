@@ -20,7 +20,7 @@ func NewQueues(e *queues.Engine) *Queues { return &Queues{engine: e} }
 // PrepareQueues declares the tenant's queues on the new broker.
 func (a *Queues) PrepareQueues(ctx context.Context, ref TenantRef) (*queues.PrepareReport, error) {
 	rep, err := a.engine.Prepare(ctx, ref.TenantID)
-	return rep, queueError(err)
+	return rep, temporalError(err)
 }
 
 // DrainQueues waits, bounded by rabbitmq.drain_timeout, for the application's
@@ -30,7 +30,7 @@ func (a *Queues) DrainQueues(ctx context.Context, ref TenantRef) (*queues.DrainR
 	rep, err := a.engine.Drain(ctx, ref.TenantID, queues.DrainOptions{
 		Progress: func(s queues.DrainSample) { activity.RecordHeartbeat(ctx, s) },
 	})
-	return rep, queueError(err)
+	return rep, temporalError(err)
 }
 
 // MoveQueues moves what is left to the new broker.
@@ -38,7 +38,7 @@ func (a *Queues) MoveQueues(ctx context.Context, ref TenantRef) (*queues.MoveRep
 	rep, err := a.engine.Move(ctx, ref.TenantID, queues.MoveOptions{
 		Progress: func(p queues.MoveProgress) { activity.RecordHeartbeat(ctx, p) },
 	})
-	return rep, queueError(err)
+	return rep, temporalError(err)
 }
 
 // RollbackQueues moves the tenant's messages back to the old broker.
@@ -46,14 +46,5 @@ func (a *Queues) RollbackQueues(ctx context.Context, ref TenantRef) (*queues.Mov
 	rep, err := a.engine.Rollback(ctx, ref.TenantID, queues.MoveOptions{
 		Progress: func(p queues.MoveProgress) { activity.RecordHeartbeat(ctx, p) },
 	})
-	return rep, queueError(err)
-}
-
-// queueError makes refused and invalid requests final; the engine converges
-// on a plain retry for everything else.
-func queueError(err error) error {
-	if err == nil || queues.Retryable(err) {
-		return err
-	}
-	return badInput(err)
+	return rep, temporalError(err)
 }

@@ -37,17 +37,11 @@ func (a *Routing) RollbackRouting(ctx context.Context, p RoutingPlan) error {
 	return routingError(a.router.Rollback(ctx, p))
 }
 
-// routingError makes bad input final and hands a 429's Retry-After to
-// Temporal as the next retry's delay, so a retry waits as long as the API asked.
+// routingError hands a 429's Retry-After to Temporal as the next retry's
+// delay, so a retry waits as long as the API asked.
 func routingError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if routing.IsBadInput(err) {
-		return badInput(err)
-	}
 	if d, ok := routing.RetryAfter(err); ok {
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: d})
 	}
-	return err
+	return temporalError(err)
 }

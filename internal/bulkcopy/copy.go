@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/migrawave/migrawave/internal/parallel"
+	"github.com/migrawave/migrawave/internal/retry"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/throttle"
@@ -93,8 +94,11 @@ func (e *DataError) Error() string {
 
 func (e *DataError) Unwrap() error { return e.Err }
 
+// Final says that retrying cannot help (see package retry).
+func (e *DataError) Final() bool { return true }
+
 // ErrAlreadyCopied is returned when the target holds a copy and Resume is off.
-var ErrAlreadyCopied = errors.New("the target database already holds a copy of this tenant")
+var ErrAlreadyCopied = retry.Final(errors.New("the target database already holds a copy of this tenant"))
 
 // Copier copies one tenant.
 type Copier struct {

@@ -7,10 +7,10 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// Kind says what a caller can do about an error. Temporal activities map
-// KindInvalid and KindRefused to non-retryable application errors and let
-// everything else retry: every operation of this package converges when
-// simply run again.
+// Kind says what a caller can do about an error. KindInvalid and
+// KindRefused are final (retry.IsFinal), and the activities make them
+// non-retryable; everything else is retried: every operation of this
+// package converges when simply run again.
 type Kind string
 
 const (
@@ -59,10 +59,9 @@ func KindOf(err error) Kind {
 	return KindTransient
 }
 
-// Retryable reports whether running the operation again may succeed.
-func Retryable(err error) bool {
-	return err != nil && KindOf(err) == KindTransient
-}
+// Final says whether running the operation again cannot help (see package
+// retry): invalid and refused requests.
+func (e *Error) Final() bool { return e.Kind != KindTransient }
 
 // invalid is a bad-input error: nothing has been changed when it is returned.
 func invalid(op, format string, args ...any) *Error {
@@ -79,11 +78,11 @@ func brokerError(op string, b *broker, queue string, err error) *Error {
 	if b != nil {
 		name = b.name
 	}
-	return &Error{Kind: classify(err), Op: op, Broker: name, Queue: queue, Err: err}
+	return &Error{Kind: kindOf(err), Op: op, Broker: name, Queue: queue, Err: err}
 }
 
-// classify sorts AMQP and other errors into refused and transient.
-func classify(err error) Kind {
+// kindOf sorts AMQP and other errors into refused and transient.
+func kindOf(err error) Kind {
 	var ae *amqp.Error
 	if errors.As(err, &ae) {
 		switch ae.Code {

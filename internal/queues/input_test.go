@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/retry"
 )
 
 // localConfig is a valid configuration that needs no broker.
@@ -25,8 +26,8 @@ func wantKind(t *testing.T, err error, kind Kind, contains string) {
 	if KindOf(err) != kind {
 		t.Errorf("kind %s, want %s: %v", KindOf(err), kind, err)
 	}
-	if Retryable(err) != (kind == KindTransient) {
-		t.Errorf("Retryable = %v for a %s error", Retryable(err), kind)
+	if retry.IsFinal(err) != (kind != KindTransient) {
+		t.Errorf("retry.IsFinal = %v for a %s error", retry.IsFinal(err), kind)
 	}
 	if !strings.Contains(err.Error(), contains) {
 		t.Errorf("error %q does not mention %q", err, contains)

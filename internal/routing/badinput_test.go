@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/retry"
 )
 
 func TestInvalidHostnames(t *testing.T) {
@@ -30,7 +31,7 @@ func TestInvalidHostnames(t *testing.T) {
 		r := e.router()
 		_, err := r.Plan(ctx, tc.tenant)
 		var bad *BadInputError
-		if !errors.As(err, &bad) || !IsBadInput(err) || IsTransient(err) {
+		if !errors.As(err, &bad) || !retry.IsFinal(err) || IsTransient(err) {
 			t.Errorf("pattern %q, tenant %q: err = %v, want a *BadInputError", tc.pattern, tc.tenant, err)
 			continue
 		}
@@ -71,7 +72,7 @@ func TestUnknownTunnel(t *testing.T) {
 	e.cfg.Cloudflare.TunnelID = good
 	p := must(t, "plan", func() (Plan, error) { return e.router().Plan(ctx, "t1") })
 	p.Tunnel.TunnelID = unknownTun
-	if _, err := e.router().Switch(ctx, p); !IsBadInput(err) || !strings.Contains(err.Error(), unknownTun) {
+	if _, err := e.router().Switch(ctx, p); !retry.IsFinal(err) || !strings.Contains(err.Error(), unknownTun) {
 		t.Errorf("switch: err = %v, want bad input naming the tunnel", err)
 	}
 	if e.writes() != 0 {
@@ -86,7 +87,7 @@ func TestUnconfiguredTunnel(t *testing.T) {
 	e.seedTunnel(nil) // created, never configured: no catch-all
 	before := dump(t, e.state())
 	_, err := e.router().Plan(context.Background(), "t1")
-	if !IsBadInput(err) || !strings.Contains(err.Error(), "no catch-all ingress rule") {
+	if !retry.IsFinal(err) || !strings.Contains(err.Error(), "no catch-all ingress rule") {
 		t.Errorf("err = %v, want bad input about the missing catch-all", err)
 	}
 	requireSameState(t, "after refused plan", before, dump(t, e.state()))
@@ -96,7 +97,7 @@ func TestUnknownZone(t *testing.T) {
 	e := newEnv(t, config.ModeDNS)
 	e.cfg.Cloudflare.ZoneID = "ffffffffffffffffffffffffffffffff"
 	_, err := e.router().Plan(context.Background(), "t1")
-	if !IsBadInput(err) || !strings.Contains(err.Error(), "zone ffffffffffffffffffffffffffffffff not found") {
+	if !retry.IsFinal(err) || !strings.Contains(err.Error(), "zone ffffffffffffffffffffffffffffffff not found") {
 		t.Errorf("err = %v, want bad input naming the zone", err)
 	}
 }
@@ -118,7 +119,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		cfg := *e.cfg
 		tc.edit(&cfg.Cloudflare)
 		_, err := New(&cfg, tc.opts...)
-		if !IsBadInput(err) || !strings.Contains(err.Error(), tc.want) {
+		if !retry.IsFinal(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want bad input naming %s", tc.name, err, tc.want)
 		}
 	}
@@ -142,10 +143,10 @@ func TestSwitchRefusesMalformedPlan(t *testing.T) {
 		bad := p
 		bad.Record.Tags = append([]string{}, p.Record.Tags...)
 		edit(&bad)
-		if _, err := r.Switch(ctx, bad); !IsBadInput(err) {
+		if _, err := r.Switch(ctx, bad); !retry.IsFinal(err) {
 			t.Errorf("%s: switch err = %v, want bad input", name, err)
 		}
-		if err := r.Rollback(ctx, bad); !IsBadInput(err) {
+		if err := r.Rollback(ctx, bad); !retry.IsFinal(err) {
 			t.Errorf("%s: rollback err = %v, want bad input", name, err)
 		}
 	}

@@ -30,7 +30,7 @@ func (r *Router) findRecord(ctx context.Context, op string, p Plan, oldTarget st
 		return Record{}, &BadInputError{Op: op, Reason: fmt.Sprintf("zone %s not found (cloudflare.zone_id)", p.ZoneID), Err: err}
 	}
 	if err != nil {
-		return Record{}, classify(op+": list DNS records", err)
+		return Record{}, apiError(op+": list DNS records", err)
 	}
 	found := page.Result
 	switch {
@@ -129,7 +129,7 @@ func (r *Router) currentRecord(ctx context.Context, op string, p Plan) (Record, 
 			"DNS record %s (%s) no longer exists in zone %s; it was deleted since the plan and is not recreated", p.Record.ID, p.Hostname, p.ZoneID), Err: err}
 	}
 	if err != nil {
-		return Record{}, classify(op+": read DNS record "+p.Record.ID, err)
+		return Record{}, apiError(op+": read DNS record "+p.Record.ID, err)
 	}
 	cur := toRecord(*res)
 	if !sameHost(cur.Name, p.Hostname) || cur.Type != "CNAME" {
@@ -163,7 +163,7 @@ func (r *Router) editRecord(ctx context.Context, op string, p Plan, body dns.CNA
 		}
 	}
 	if err != nil {
-		return classify(op+": edit DNS record "+p.Record.ID, err)
+		return apiError(op+": edit DNS record "+p.Record.ID, err)
 	}
 	if got := toRecord(*res); !done(got) {
 		return &TransientError{Op: op, Err: fmt.Errorf(

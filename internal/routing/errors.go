@@ -15,9 +15,9 @@ import (
 // The engine's errors fall into three classes, so that the activities calling
 // it can pick a retry policy without parsing messages:
 //
-//   - bad input (IsBadInput): the configuration, the tenant or the state of
-//     the zone/tunnel makes the operation impossible, and retrying cannot help
-//     (*BadInputError, *NotOwnedError). Activities return these as
+//   - bad input (retry.IsFinal): the configuration, the tenant or the state
+//     of the zone/tunnel makes the operation impossible, and retrying cannot
+//     help (*BadInputError, *NotOwnedError). Activities return these as
 //     non-retryable application errors.
 //   - rate limited (*RateLimitedError, RetryAfter): the API answered 429 even
 //     after the client's own retries; retry after RetryAfter, not sooner.
@@ -45,6 +45,9 @@ func (e *BadInputError) Error() string {
 
 func (e *BadInputError) Unwrap() error { return e.Err }
 
+// Final says that retrying cannot help (see package retry).
+func (e *BadInputError) Final() bool { return true }
+
 // NotOwnedError reports a DNS record or tunnel rule that migrawave does not
 // own, or that someone else changed since the plan: it is left untouched.
 type NotOwnedError struct {
@@ -55,6 +58,9 @@ type NotOwnedError struct {
 func (e *NotOwnedError) Error() string {
 	return fmt.Sprintf("routing: %s: not changed, it is not ours: %s", e.Hostname, e.Reason)
 }
+
+// Final says that retrying cannot help (see package retry).
+func (e *NotOwnedError) Final() bool { return true }
 
 // RateLimitedError reports a 429 that survived the client's retries.
 // RetryAfter is the server's Retry-After (0 when it sent none); a caller
@@ -88,13 +94,6 @@ func (e *TransientError) Error() string {
 
 func (e *TransientError) Unwrap() error { return e.Err }
 
-// IsBadInput reports whether err means retrying cannot help.
-func IsBadInput(err error) bool {
-	var bad *BadInputError
-	var notOwned *NotOwnedError
-	return errors.As(err, &bad) || errors.As(err, &notOwned)
-}
-
 // IsTransient reports whether err is worth retrying: server errors, network
 // failures and rate limiting (see RetryAfter for how long to wait).
 func IsTransient(err error) bool {
@@ -113,9 +112,9 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// classify turns an error from the client into one of ours. op names the
+// apiError turns an error from the client into one of ours. op names the
 // operation for the message.
-func classify(op string, err error) error {
+func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/migrawave/migrawave/internal/cfemu"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/retry"
 )
 
 // TestRateLimitHandsRetryAfterToCaller: a 429 that outlasts the client's two
@@ -29,7 +30,7 @@ func TestRateLimitHandsRetryAfterToCaller(t *testing.T) {
 	if d, ok := RetryAfter(err); !ok || d != 2*time.Second || limited.RetryAfter != 2*time.Second {
 		t.Errorf("RetryAfter = %v, %v; want 2s from the server", d, ok)
 	}
-	if !IsTransient(err) || IsBadInput(err) {
+	if !IsTransient(err) || retry.IsFinal(err) {
 		t.Errorf("a 429 must be transient, not bad input: %v", err)
 	}
 	if n := len(e.emu.Requests()); n != 1+maxRetries {
@@ -51,7 +52,7 @@ func TestServerErrorsAreTransient(t *testing.T) {
 	}
 	_, err := r.Switch(ctx, p)
 	var transient *TransientError
-	if !errors.As(err, &transient) || !IsTransient(err) || IsBadInput(err) {
+	if !errors.As(err, &transient) || !IsTransient(err) || retry.IsFinal(err) {
 		t.Fatalf("err = %v (%T), want a *TransientError", err, err)
 	}
 	if _, ok := RetryAfter(err); ok {
@@ -75,7 +76,7 @@ func TestAPIRefusalIsBadInput(t *testing.T) {
 	p := must(t, "plan", func() (Plan, error) { return r.Plan(ctx, "t1") })
 	before := dump(t, e.state())
 	_, err := r.Switch(ctx, p)
-	if !IsBadInput(err) || !strings.Contains(err.Error(), "code 9007") {
+	if !retry.IsFinal(err) || !strings.Contains(err.Error(), "code 9007") {
 		t.Errorf("err = %v, want bad input carrying the API's error code", err)
 	}
 	requireNoToken(t, err)

@@ -232,13 +232,13 @@ func (e *env) writes() int {
 	return n
 }
 
-// retried counts the errors retry retried, by class, for the test logs.
+// retried counts the errors retryLikeTemporal retried, by class, for the test logs.
 var retried struct{ rateLimited, transient atomic.Int64 }
 
-// retry calls fn the way a Temporal activity retry policy would: again on a
+// retryLikeTemporal calls fn the way a Temporal activity retry policy would: again on a
 // transient error, after the server's Retry-After on a 429, never on bad
 // input or an unclassified error.
-func retry[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+func retryLikeTemporal[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	const attempts = 60
 	var zero T
 	for attempt := 1; ; attempt++ {
@@ -267,7 +267,7 @@ func retry[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 // must is retry for the test goroutine: it fails the test on error.
 func must[T any](t *testing.T, what string, fn func() (T, error)) T {
 	t.Helper()
-	v, err := retry(context.Background(), fn)
+	v, err := retryLikeTemporal(context.Background(), fn)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

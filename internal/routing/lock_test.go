@@ -51,9 +51,9 @@ func switchConcurrently(t *testing.T, e *env, n int, locker Locker) {
 				errs <- err
 				return
 			}
-			p, err := retry(ctx, func() (Plan, error) { return r.Plan(ctx, tenant) })
+			p, err := retryLikeTemporal(ctx, func() (Plan, error) { return r.Plan(ctx, tenant) })
 			if err == nil {
-				_, err = retry(ctx, func() (Result, error) { return r.Switch(ctx, p) })
+				_, err = retryLikeTemporal(ctx, func() (Result, error) { return r.Switch(ctx, p) })
 			}
 			if err != nil {
 				errs <- fmt.Errorf("%s: %w", tenant, err)

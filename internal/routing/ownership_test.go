@@ -10,6 +10,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/dns"
 
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/retry"
 )
 
 func TestPlanRefusesRecordsWeDoNotOwn(t *testing.T) {
@@ -39,7 +40,7 @@ func TestPlanRefusesRecordsWeDoNotOwn(t *testing.T) {
 	} {
 		_, err := r.Plan(ctx, tc.tenant)
 		var notOwned *NotOwnedError
-		if !errors.As(err, &notOwned) || !IsBadInput(err) || IsTransient(err) {
+		if !errors.As(err, &notOwned) || !retry.IsFinal(err) || IsTransient(err) {
 			t.Errorf("%s: err = %v (%T), want a *NotOwnedError classed as bad input", tc.tenant, err, err)
 			continue
 		}
@@ -98,11 +99,11 @@ func TestSwitchRefusesRecordTakenOver(t *testing.T) {
 	before := dump(t, e.state())
 
 	_, err := r.Switch(ctx, p1)
-	if !IsBadInput(err) || !strings.Contains(err.Error(), "changed since the plan") {
+	if !retry.IsFinal(err) || !strings.Contains(err.Error(), "changed since the plan") {
 		t.Errorf("switch of a taken-over record: err = %v, want a not-owned error", err)
 	}
 	err = r.Rollback(ctx, p2)
-	if !IsBadInput(err) || !strings.Contains(err.Error(), "changed since the plan") {
+	if !retry.IsFinal(err) || !strings.Contains(err.Error(), "changed since the plan") {
 		t.Errorf("rollback of a taken-over record: err = %v, want a not-owned error", err)
 	}
 	requireSameState(t, "after refused switch and rollback", before, dump(t, e.state()))
@@ -123,12 +124,12 @@ func TestTunnelRuleTakenOver(t *testing.T) {
 	e.admin("PUT", "/__admin/state", withTunnelConfig(t, e, seed))
 	before := dump(t, e.state())
 
-	if _, err := r.Switch(ctx, p); !IsBadInput(err) || !strings.Contains(err.Error(), "http://someone-else:8080") {
+	if _, err := r.Switch(ctx, p); !retry.IsFinal(err) || !strings.Contains(err.Error(), "http://someone-else:8080") {
 		t.Errorf("switch: err = %v, want a not-owned error naming the rule's service", err)
 	}
 	// The record was never switched and the rule is no longer the one the
 	// plan recorded: the rollback must not touch it, and says so.
-	if err := r.Rollback(ctx, p); !IsBadInput(err) {
+	if err := r.Rollback(ctx, p); !retry.IsFinal(err) {
 		t.Errorf("rollback: err = %v, want a not-owned error", err)
 	}
 	requireSameState(t, "after refused switch", before, dump(t, e.state()))

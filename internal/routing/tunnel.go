@@ -222,7 +222,7 @@ func (r *Router) readTunnel(ctx context.Context, op string, t *TunnelPlan) (*tun
 			"tunnel %s not found in account %s (cloudflare.tunnel_id, cloudflare.account_id)", t.TunnelID, t.AccountID), Err: err}
 	}
 	if err != nil {
-		return nil, classify(op+": read tunnel "+t.TunnelID+" configuration", err)
+		return nil, apiError(op+": read tunnel "+t.TunnelID+" configuration", err)
 	}
 	tc, err := parseTunnelConfig([]byte(res.JSON.RawJSON()))
 	if err != nil {
@@ -257,7 +257,7 @@ func (r *Router) writeTunnel(ctx context.Context, op string, t *TunnelPlan, tc *
 	if isAPIStatus(err, http.StatusNotFound) {
 		return &BadInputError{Op: op, Reason: fmt.Sprintf("tunnel %s not found in account %s", t.TunnelID, t.AccountID), Err: err}
 	}
-	return classify(op+": update tunnel "+t.TunnelID+" configuration", err)
+	return apiError(op+": update tunnel "+t.TunnelID+" configuration", err)
 }
 
 // parseTunnelConfig decodes the result of GET .../configurations.

@@ -146,6 +146,9 @@ func (c *Cluster) SetMarker(ctx context.Context, database, marker string) error 
 // make.
 type ForeignDatabaseError struct{ Database, Cluster string }
 
+// Final says that retrying cannot help (see package retry).
+func (e *ForeignDatabaseError) Final() bool { return true }
+
 func (e *ForeignDatabaseError) Error() string {
 	return fmt.Sprintf("database %s already exists on cluster %s and this migration did not create it: drop it, or migrate the tenant to another cluster", e.Database, e.Cluster)
 }

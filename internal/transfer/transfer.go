@@ -13,6 +13,7 @@ import (
 	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/retry"
 	"github.com/migrawave/migrawave/internal/schema"
 	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/target"
@@ -30,23 +31,16 @@ type Transfer struct {
 	Target   *pgxpool.Pool
 }
 
-// BadInputError is a request no retry can fix: an invalid or unknown tenant,
-// an unknown cluster, a source schema that cannot be mapped.
-type BadInputError struct{ Err error }
-
-func (e *BadInputError) Error() string { return e.Err.Error() }
-func (e *BadInputError) Unwrap() error { return e.Err }
-
 // Open validates the tenant, reads the source schema and opens the tenant's
 // database on the cluster, creating it when create is set. Nothing is created
 // for a tenant id that is invalid or has no rows in the source.
 func Open(ctx context.Context, cfg *config.Config, tenant, cluster string, create bool) (*Transfer, error) {
 	if err := catalog.ValidateTenantID(tenant); err != nil {
-		return nil, &BadInputError{err}
+		return nil, retry.Final(err)
 	}
 	cl, err := cfg.Cluster(cluster)
 	if err != nil {
-		return nil, &BadInputError{err}
+		return nil, retry.Final(err)
 	}
 	db, _, err := source.Open(ctx, cfg.Source.DSN)
 	if err != nil {
@@ -66,17 +60,17 @@ func (t *Transfer) open(ctx context.Context, cfg *config.Config, cl config.Clust
 		return err
 	}
 	if t.Layout, err = source.Plan(s, cfg.Source); err != nil {
-		return &BadInputError{err}
+		return retry.Final(err)
 	}
 	if t.Schema, err = schema.Convert(t.Layout); err != nil {
-		return &BadInputError{err}
+		return retry.Final(err)
 	}
 	exists, err := t.Layout.TenantExists(ctx, t.Source, t.Tenant)
 	if err != nil {
 		return err
 	}
 	if !exists {
-		return &BadInputError{fmt.Errorf("unknown tenant %q: no row of it in the source", t.Tenant)}
+		return retry.Final(fmt.Errorf("unknown tenant %q: no row of it in the source", t.Tenant))
 	}
 	clusterConn, err := target.ConnectCluster(ctx, cl)
 	if err != nil {
@@ -90,7 +84,7 @@ func (t *Transfer) open(ctx context.Context, cfg *config.Config, cl config.Clust
 	} else if ok, err := clusterConn.Exists(ctx, t.Database); err != nil {
 		return err
 	} else if !ok {
-		return &BadInputError{fmt.Errorf("tenant %s has no database %s on cluster %s: copy it first", t.Tenant, t.Database, cl.Name)}
+		return retry.Final(fmt.Errorf("tenant %s has no database %s on cluster %s: copy it first", t.Tenant, t.Database, cl.Name))
 	}
 	t.Target, err = target.Open(ctx, cl, t.Database, int32(cfg.Migration.CopyParallelism)+2)
 	return err
