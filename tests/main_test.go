@@ -5,9 +5,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/migrawave/migrawave/internal/testenv"
@@ -15,21 +13,7 @@ import (
 
 var migrawave string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "migrawave-e2e")
-	if err != nil {
-		panic(err)
-	}
-	migrawave = filepath.Join(dir, "migrawave")
-	build := exec.Command("go", "build", "-o", migrawave, "./cmd/migrawave")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		panic("building migrawave: " + err.Error() + "\n" + string(out))
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.RunWithMigrawave(m, &migrawave) }
 
 // cli runs migrawave with the given config and fails the test on a non-zero exit.
 func cli(t *testing.T, config string, args ...string) []byte {

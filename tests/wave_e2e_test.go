@@ -48,7 +48,7 @@ func TestWaveEndToEnd(t *testing.T) {
 	emu := testenv.Cloudflare(t, cfg, cfemu.Options{})
 	conf := testenv.WriteConfig(t, cfg)
 	t.Cleanup(func() { dropTenantDatabases(t, cfg) })
-	t.Cleanup(func() { deleteQueues(cfg) })
+	t.Cleanup(func() { deleteQueues(t, cfg) })
 
 	ctx := context.Background()
 	tc, err := temporalclient.Dial(ctx, cfg.Temporal, slog.New(slog.DiscardHandler))
@@ -424,20 +424,15 @@ func sum(m map[string]int) int {
 	return n
 }
 
-func deleteQueues(cfg *config.Config) {
-	for _, url := range []string{cfg.RabbitMQ.OldURL, cfg.RabbitMQ.NewURL} {
-		conn, err := amqp.Dial(url)
-		if err != nil {
-			continue
+// deleteQueues removes the demo tenants' queues of cfg from both brokers.
+func deleteQueues(t *testing.T, cfg *config.Config) {
+	var names []string
+	for _, tenant := range demo.TenantIDs(30) {
+		for _, tmpl := range cfg.RabbitMQ.Queues {
+			names = append(names, strings.ReplaceAll(tmpl, "{tenant}", tenant))
 		}
-		ch, _ := conn.Channel()
-		for _, tenant := range demo.TenantIDs(30) {
-			for _, tmpl := range cfg.RabbitMQ.Queues {
-				ch.QueueDelete(strings.ReplaceAll(tmpl, "{tenant}", tenant), false, false, false)
-			}
-		}
-		conn.Close()
 	}
+	testenv.DeleteQueues(t, []string{cfg.RabbitMQ.OldURL, cfg.RabbitMQ.NewURL}, names)
 }
 
 func dropTenantDatabases(t *testing.T, cfg *config.Config) {

@@ -14,19 +14,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "migrawave-cli")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "migrawave")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		panic("building migrawave: " + err.Error() + "\n" + string(out))
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.RunWithMigrawave(m, &binary) }
 
 // run executes the CLI and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {

@@ -10,65 +10,27 @@ import (
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/testenv/tenantfixture"
 	"github.com/migrawave/migrawave/internal/transfer"
 	"github.com/migrawave/migrawave/internal/verify"
 )
 
-// An invoicing schema: lines are owned through invoices (no tenant column,
-// composite key), and notes through lines — two hops.
-var invoicingDDL = []string{
-	`CREATE TABLE invoices (id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, tenant_id varchar(64) NOT NULL,
-		number varchar(20) NOT NULL, KEY (tenant_id)) ENGINE=InnoDB`,
-	`CREATE TABLE invoice_lines (invoice_id int unsigned NOT NULL, position smallint unsigned NOT NULL, amount decimal(10,2) NOT NULL,
-		PRIMARY KEY (invoice_id, position), CONSTRAINT fk_lines_invoice FOREIGN KEY (invoice_id) REFERENCES invoices (id)) ENGINE=InnoDB`,
-	`CREATE TABLE line_notes (id int NOT NULL PRIMARY KEY, invoice_id int unsigned NOT NULL, position smallint unsigned NOT NULL, note text,
-		CONSTRAINT fk_notes_line FOREIGN KEY (invoice_id, position) REFERENCES invoice_lines (invoice_id, position)) ENGINE=InnoDB`,
-	`CREATE TABLE countries (code char(2) PRIMARY KEY, name varchar(50)) ENGINE=InnoDB`,
-}
-
-// seedInvoicing gives each tenant n invoices of 3 lines, each line a note.
-func seedInvoicing(f *fixture, tenants map[string]int) {
-	id := 0
-	var inv, lines, notes []string
-	for _, tenant := range []string{"acme", "globex", "initech"} {
-		for i := 0; i < tenants[tenant]; i++ {
-			id++
-			inv = append(inv, fmt.Sprintf("(%d, '%s', 'INV-%d')", id, tenant, id))
-			for p := 1; p <= 3; p++ {
-				lines = append(lines, fmt.Sprintf("(%d, %d, %d.%02d)", id, p, id, p))
-				notes = append(notes, fmt.Sprintf("(%d, %d, %d, 'note %d/%d')", id*10+p, id, p, id, p))
-			}
-		}
-	}
-	f.exec("INSERT INTO countries VALUES ('de', 'Germany'), ('fr', 'France')")
-	f.exec("INSERT INTO invoices VALUES " + strings.Join(inv, ","))
-	f.exec("INSERT INTO invoice_lines VALUES " + strings.Join(lines, ","))
-	f.exec("INSERT INTO line_notes VALUES " + strings.Join(notes, ","))
-}
-
-func newInvoicing(t *testing.T, tenants map[string]int) *fixture {
-	f := newFixture(t, invoicingDDL...)
-	f.cfg.Source.Tables["countries"] = config.Table{Global: true}
-	seedInvoicing(f, tenants)
-	return f
-}
-
 func TestOwnedAndCompositeKeyTablesCopyOnlyTheTenant(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 5, "globex": 7, "initech": 2})
-	tr := f.open("globex")
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 5, "globex": 7, "initech": 2})
+	tr := f.Open("globex")
 	rep, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for table, want := range map[string]string{"invoices": "7", "invoice_lines": "21", "line_notes": "21"} {
-		if got := queryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
+		if got := tenantfixture.QueryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
 			t.Errorf("%s: %s rows, want globex's %s", table, got, want)
 		}
 	}
-	if got := queryText(t, tr, "SELECT count(*)::text FROM invoices WHERE tenant_id <> 'globex'"); got != "0" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT count(*)::text FROM invoices WHERE tenant_id <> 'globex'"); got != "0" {
 		t.Errorf("%s invoices of other tenants copied", got)
 	}
-	if got := queryText(t, tr, "SELECT to_regclass('countries')::text"); got != "NULL" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT to_regclass('countries')::text"); got != "NULL" {
 		t.Error("the global table countries was copied per tenant")
 	}
 	if rep.Rows != 49 {
@@ -78,7 +40,7 @@ func TestOwnedAndCompositeKeyTablesCopyOnlyTheTenant(t *testing.T) {
 	// (How many pages hold them depends on how the concurrent COPYs extended
 	// the table.)
 	for table, rows := range map[string]string{"invoices": "7", "invoice_lines": "21", "line_notes": "21"} {
-		got := queryText(t, tr, `SELECT format('vacuumed %s, analyzed %s, all-visible pages %s, %s rows',
+		got := tenantfixture.QueryText(t, tr, `SELECT format('vacuumed %s, analyzed %s, all-visible pages %s, %s rows',
 				s.vacuum_count > 0, s.analyze_count > 0, c.relallvisible > 0, c.reltuples)
 			FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = $1`, table)
 		if want := "vacuumed t, analyzed t, all-visible pages t, " + rows + " rows"; got != want {
@@ -92,8 +54,8 @@ func TestOwnedAndCompositeKeyTablesCopyOnlyTheTenant(t *testing.T) {
 }
 
 func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 400, "globex": 10})
-	tr := f.open("acme")
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 400, "globex": 10})
+	tr := f.Open("acme")
 	ctx, cancel := context.WithCancel(context.Background())
 	chunks := 0
 	// Two at once: invoices and its lines are copied in four key ranges each
@@ -110,7 +72,7 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted copy returned %v", err)
 	}
-	if got := queryText(t, tr, "SELECT string_agg(table_name || ':' || n, ' ' ORDER BY table_name) FROM (SELECT table_name, count(*) AS n FROM migrawave_copy.checkpoints GROUP BY 1) p"); got != "invoice_lines:4 invoices:4 line_notes:1" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT string_agg(table_name || ':' || n, ' ' ORDER BY table_name) FROM (SELECT table_name, count(*) AS n FROM migrawave_copy.checkpoints GROUP BY 1) p"); got != "invoice_lines:4 invoices:4 line_notes:1" {
 		// line_notes hangs off a composite key, which is not split.
 		t.Errorf("parts per table: %s; want invoices and its lines split in four", got)
 	}
@@ -129,7 +91,7 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 		t.Error("the report does not say the copy was resumed")
 	}
 	for table, want := range map[string]string{"invoices": "400", "invoice_lines": "1200", "line_notes": "1200"} {
-		if got := queryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
+		if got := tenantfixture.QueryText(t, tr, "SELECT count(*)::text FROM "+table); got != want {
 			t.Errorf("%s: %s rows after resume, want %s", table, got, want)
 		}
 	}
@@ -145,8 +107,8 @@ func TestInterruptedCopyResumesWithExactlyTheSourceRows(t *testing.T) {
 // commits only if its part's checkpoint has not moved, and the copy that
 // loses goes on after the other's chunk.
 func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 400})
-	tr := f.open("acme")
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 400})
+	tr := f.Open("acme")
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	_, err := tr.Copier().CopyData(ctx, bulkcopy.Options{ChunkRows: 20, Parallelism: 2, Progress: func(bulkcopy.Progress) { once.Do(cancel) }})
@@ -166,7 +128,7 @@ func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
 	}
 	for table, want := range map[string]string{"invoices": "400 rows, 400 keys", "invoice_lines": "1200 rows, 1200 keys", "line_notes": "1200 rows, 1200 keys"} {
 		key := map[string]string{"invoices": "id", "invoice_lines": "(invoice_id, position)", "line_notes": "id"}[table]
-		if got := queryText(t, tr, "SELECT count(*) || ' rows, ' || count(DISTINCT "+key+") || ' keys' FROM "+table); got != want {
+		if got := tenantfixture.QueryText(t, tr, "SELECT count(*) || ' rows, ' || count(DISTINCT "+key+") || ' keys' FROM "+table); got != want {
 			t.Errorf("%s after two resumes at once: %s, want %s", table, got, want)
 		}
 	}
@@ -182,7 +144,7 @@ func TestResumesRacingEachOtherCopyEveryRowOnce(t *testing.T) {
 // table's rows are copied and verified in several ranges at once, exactly
 // the tenant's, and a difference is still named by its whole key.
 func TestKeyLedByTheTenantColumnIsSplit(t *testing.T) {
-	f := newFixture(t, `CREATE TABLE visits (tenant_id varchar(64) NOT NULL, id int unsigned NOT NULL, page varchar(20) NOT NULL,
+	f := tenantfixture.New(t, `CREATE TABLE visits (tenant_id varchar(64) NOT NULL, id int unsigned NOT NULL, page varchar(20) NOT NULL,
 		PRIMARY KEY (tenant_id, id)) ENGINE=InnoDB`)
 	var rows []string
 	for id := 1; id <= 200; id++ {
@@ -191,16 +153,16 @@ func TestKeyLedByTheTenantColumnIsSplit(t *testing.T) {
 			rows = append(rows, fmt.Sprintf("('globex', %d, 'g%d')", id, id))
 		}
 	}
-	f.exec("INSERT INTO visits VALUES " + strings.Join(rows, ","))
-	tr := f.open("acme")
+	f.Exec("INSERT INTO visits VALUES " + strings.Join(rows, ","))
+	tr := f.Open("acme")
 	ctx := context.Background()
 	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: 10, Parallelism: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if got := queryText(t, tr, "SELECT count(*)::text FROM migrawave_copy.checkpoints WHERE table_name = 'visits'"); got != "4" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT count(*)::text FROM migrawave_copy.checkpoints WHERE table_name = 'visits'"); got != "4" {
 		t.Errorf("visits copied in %s ranges, want 4 (twice the connections)", got)
 	}
-	if got := queryText(t, tr, "SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE tenant_id <> 'acme') || ' of others, ' || count(DISTINCT id) || ' ids' FROM visits"); got != "200 rows, 0 of others, 200 ids" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE tenant_id <> 'acme') || ' of others, ' || count(DISTINCT id) || ' ids' FROM visits"); got != "200 rows, 0 of others, 200 ids" {
 		t.Errorf("visits: %s; want acme's 200 rows", got)
 	}
 	vr, err := tr.Verifier().Run(ctx, verify.Options{ChunkRows: 10, Parallelism: 2})
@@ -222,8 +184,8 @@ func TestKeyLedByTheTenantColumnIsSplit(t *testing.T) {
 // A copy interrupted under an older migrawave left checkpoints without key
 // ranges: resuming it is refused in so many words, and nothing is copied.
 func TestCheckpointsOfAnOlderCopyAreRefused(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 3})
-	tr := f.open("acme")
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 3})
+	tr := f.Open("acme")
 	ctx := context.Background()
 	for _, sql := range []string{
 		"CREATE SCHEMA migrawave_copy",
@@ -238,16 +200,16 @@ func TestCheckpointsOfAnOlderCopyAreRefused(t *testing.T) {
 	if !errors.Is(err, bulkcopy.ErrOldCheckpoints) {
 		t.Fatalf("resuming an older copy = %v; want ErrOldCheckpoints", err)
 	}
-	if got := queryText(t, tr, "SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM invoice_lines)"); got != "0" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM invoice_lines)"); got != "0" {
 		t.Errorf("%s rows copied despite the refusal", got)
 	}
 }
 
 func TestBadInputIsOneClearErrorAndChangesNothing(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 3})
-	before := f.sourceChecksum()
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 3})
+	before := f.SourceChecksum()
 	open := func(tenant string, cfg *config.Config) error {
-		tr, err := transfer.Open(context.Background(), cfg, tenant, clusterName, true)
+		tr, err := transfer.Open(context.Background(), cfg, tenant, tenantfixture.Cluster, true)
 		if err == nil {
 			tr.Close()
 		}
@@ -260,21 +222,21 @@ func TestBadInputIsOneClearErrorAndChangesNothing(t *testing.T) {
 		{"unknown tenant", "nobody", `unknown tenant "nobody"`, nil},
 		{"SQL-looking tenant", "1; DROP TABLE invoices", `invalid tenant id "1; DROP TABLE invoices"`, nil},
 		{"unknown cluster", "acme", `unknown cluster "pg-c" (configured: pg-a, pg-b, pg-z)`, func() *config.Config {
-			c := *f.cfg
-			c.Clusters = append([]config.Cluster(nil), f.cfg.Clusters...)
+			c := *f.Cfg
+			c.Clusters = append([]config.Cluster(nil), f.Cfg.Clusters...)
 			c.Clusters[2].Name = "pg-z"
 			return &c
 		}},
 		{"unreachable cluster", "acme", "cluster pg-c: cannot reach 127.0.0.1:1", func() *config.Config {
-			c := *f.cfg
-			c.Clusters = append([]config.Cluster(nil), f.cfg.Clusters...)
+			c := *f.Cfg
+			c.Clusters = append([]config.Cluster(nil), f.Cfg.Clusters...)
 			c.Clusters[2].DSN = "postgres://postgres:secret@127.0.0.1:1/postgres"
 			return &c
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := f.cfg
+			cfg := f.Cfg
 			if c.cfg != nil {
 				cfg = c.cfg()
 			}
@@ -285,49 +247,49 @@ func TestBadInputIsOneClearErrorAndChangesNothing(t *testing.T) {
 		})
 	}
 
-	if after := f.sourceChecksum(); after != before {
+	if after := f.SourceChecksum(); after != before {
 		t.Errorf("the source changed:\n%s\n%s", before, after)
 	}
 
-	f.exec(`CREATE TABLE audit_trail (tenant_id varchar(64) NOT NULL, what text)`)
-	before = f.sourceChecksum()
-	err := open("acme", f.cfg)
+	f.Exec(`CREATE TABLE audit_trail (tenant_id varchar(64) NOT NULL, what text)`)
+	before = f.SourceChecksum()
+	err := open("acme", f.Cfg)
 	if err == nil || !strings.Contains(err.Error(), "audit_trail have no primary key and no unique key") {
 		t.Fatalf("keyless table: %v", err)
 	}
-	f.cfg.Source.Tables["audit_trail"] = config.Table{Key: []string{"tenant_id", "what"}}
-	if err := open("acme", f.cfg); err != nil {
+	f.Cfg.Source.Tables["audit_trail"] = config.Table{Key: []string{"tenant_id", "what"}}
+	if err := open("acme", f.Cfg); err != nil {
 		t.Fatalf("keyless table with a configured key: %v", err)
 	}
 
-	if after := f.sourceChecksum(); after != before {
+	if after := f.SourceChecksum(); after != before {
 		t.Errorf("the source changed:\n%s\n%s", before, after)
 	}
 }
 
 func TestRowsThePostgresTargetCannotTakeNameTableAndKey(t *testing.T) {
-	f := newFixture(t,
+	f := tenantfixture.New(t,
 		`CREATE TABLE docs (id int PRIMARY KEY, tenant_id varchar(64) NOT NULL, title varchar(50), meta longtext) ENGINE=InnoDB`,
 		`CREATE TABLE big_ids (id bigint unsigned PRIMARY KEY, tenant_id varchar(64) NOT NULL) ENGINE=InnoDB`,
 	)
-	f.exec(`INSERT INTO docs VALUES (1, 'acme', 'fine', '{}'), (2, 'acme', CONCAT('bad', CHAR(0)), '{}')`)
-	tr := f.open("acme")
+	f.Exec(`INSERT INTO docs VALUES (1, 'acme', 'fine', '{}'), (2, 'acme', CONCAT('bad', CHAR(0)), '{}')`)
+	tr := f.Open("acme")
 	_, err := tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"docs"}})
 	var de *bulkcopy.DataError
 	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "NUL byte") {
 		t.Fatalf("NUL byte: %v", err)
 	}
 
-	f.exec(`UPDATE docs SET title = 'fixed', meta = '{"unterminated' WHERE id = 2`)
-	f.cfg.Source.Tables["docs"] = config.Table{Columns: map[string]config.Column{"meta": {Type: "jsonb"}}}
-	tr = f.open("acme")
+	f.Exec(`UPDATE docs SET title = 'fixed', meta = '{"unterminated' WHERE id = 2`)
+	f.Cfg.Source.Tables["docs"] = config.Table{Columns: map[string]config.Column{"meta": {Type: "jsonb"}}}
+	tr = f.Open("acme")
 	_, err = tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"docs"}, Resume: true})
 	if !errors.As(err, &de) || de.Table != "docs" || de.Key != "(id=2)" || !strings.Contains(err.Error(), "invalid JSON") {
 		t.Fatalf("invalid JSON: %v", err)
 	}
 
-	f.exec(`INSERT INTO big_ids VALUES (18446744073709551615, 'acme')`)
-	tr = f.open("acme")
+	f.Exec(`INSERT INTO big_ids VALUES (18446744073709551615, 'acme')`)
+	tr = f.Open("acme")
 	_, err = tr.Copier().Run(context.Background(), bulkcopy.Options{Tables: []string{"big_ids"}, Resume: true})
 	if !errors.As(err, &de) || de.Key != "(id=18446744073709551615)" || !strings.Contains(err.Error(), "does not fit PostgreSQL's bigint") {
 		t.Fatalf("unsigned key past 2^63-1: %v", err)

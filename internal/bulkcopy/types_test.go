@@ -7,6 +7,7 @@ import (
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/testenv/tenantfixture"
 	"github.com/migrawave/migrawave/internal/values"
 	"github.com/migrawave/migrawave/internal/verify"
 )
@@ -52,9 +53,9 @@ const boundariesDDL = `CREATE TABLE boundaries (
 const blobSize = 16_000_000
 
 func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
-	f := newFixture(t, accountsDDL, boundariesDDL)
-	f.cfg.Source.Tables["boundaries"] = config.Table{Columns: map[string]config.Column{"nul_text": {StripNUL: true}}}
-	f.exec(
+	f := tenantfixture.New(t, accountsDDL, boundariesDDL)
+	f.Cfg.Source.Tables["boundaries"] = config.Table{Columns: map[string]config.Column{"nul_text": {StripNUL: true}}}
+	f.Exec(
 		`INSERT INTO accounts (id, tenant_id) VALUES (1, 'acme'), (2, 'other')`,
 		`INSERT INTO boundaries (id, tenant_id, account_id, flag, tiny_u, small_u, medium_u, int_s, int_u, big_s, big_u,
 			dec_max, money, f, d, b1, b10, y, t, dt, ts, dd, code, name, body, emoji, nul_text, status, tags, meta, blob_data, bin16)
@@ -69,8 +70,8 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 		(3, 'acme', 1, NULL, NULL, NULL, NULL, '100:00:00.5', '1000-01-01 00:00:00.000001', '9999-12-31', NULL, 'void', NULL, NULL, NULL, NULL),
 		(4, 'other', 2, 7, 7, 7, 7, '01:00:00', '2001-01-01', '2001-01-01', 'zz', 'new', 'beta', '{}', 7, 7)`,
 	)
-	before := f.sourceChecksum()
-	tr := f.open("acme")
+	before := f.SourceChecksum()
+	tr := f.Open("acme")
 	rep, err := tr.Copier().Run(context.Background(), bulkcopy.Options{ChunkRows: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -90,18 +91,18 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 		"body": "text", "status": "text", "tags": "text[]", "meta": "jsonb", "blob_data": "bytea", "bin16": "bytea",
 	}
 	for col, want := range wantTypes {
-		got := queryText(t, tr, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'boundaries'::regclass AND attname = $1`, col)
+		got := tenantfixture.QueryText(t, tr, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'boundaries'::regclass AND attname = $1`, col)
 		if got != want {
 			t.Errorf("column %s: type %s, want %s", col, got, want)
 		}
 	}
-	if got := queryText(t, tr, `SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'`); got != "tenant_app" {
+	if got := tenantfixture.QueryText(t, tr, `SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'`); got != "tenant_app" {
 		t.Errorf("tables owned by %s, want the cluster's application role tenant_app", got)
 	}
-	if got := queryText(t, tr, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`); got != "tenant_app" {
+	if got := tenantfixture.QueryText(t, tr, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`); got != "tenant_app" {
 		t.Errorf("database owned by %s, want tenant_app", got)
 	}
-	if got := queryText(t, tr, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'id'`); got != "bigint" {
+	if got := tenantfixture.QueryText(t, tr, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'id'`); got != "bigint" {
 		t.Errorf("accounts.id (referenced by boundaries.account_id): type %s, want bigint like the referencing column", got)
 	}
 
@@ -118,29 +119,29 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 		"total::text": "24.60",
 	}
 	for expr, want := range wantValues {
-		if got := queryText(t, tr, "SELECT ("+expr+")::text FROM boundaries WHERE id = 1"); got != want {
+		if got := tenantfixture.QueryText(t, tr, "SELECT ("+expr+")::text FROM boundaries WHERE id = 1"); got != want {
 			t.Errorf("row 1: %s = %q, want %q", expr, got, want)
 		}
 	}
 	var srcMD5 string
-	if err := f.src.QueryRow("SELECT MD5(blob_data) FROM boundaries WHERE id = 1").Scan(&srcMD5); err != nil {
+	if err := f.Src.QueryRow("SELECT MD5(blob_data) FROM boundaries WHERE id = 1").Scan(&srcMD5); err != nil {
 		t.Fatal(err)
 	}
-	if got := queryText(t, tr, "SELECT md5(blob_data) FROM boundaries WHERE id = 1"); got != srcMD5 {
+	if got := tenantfixture.QueryText(t, tr, "SELECT md5(blob_data) FROM boundaries WHERE id = 1"); got != srcMD5 {
 		t.Errorf("16 MB blob: md5 %s, want %s", got, srcMD5)
 	}
 	for id, want := range map[int]string{2: "-838:59:59", 3: "100:00:00.5"} {
-		if got := queryText(t, tr, "SELECT t::text FROM boundaries WHERE id = $1", id); got != want {
+		if got := tenantfixture.QueryText(t, tr, "SELECT t::text FROM boundaries WHERE id = $1", id); got != want {
 			t.Errorf("row %d: time %s, want %s", id, got, want)
 		}
 	}
-	if got := queryText(t, tr, "SELECT dec_max::text FROM boundaries WHERE id = 2"); got != "-0.000000000000000000000000000001" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT dec_max::text FROM boundaries WHERE id = 2"); got != "-0.000000000000000000000000000001" {
 		t.Errorf("row 2: smallest decimal(65,30) = %s", got)
 	}
-	if got := queryText(t, tr, "SELECT tags::text FROM boundaries WHERE id = 2"); got != "{}" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT tags::text FROM boundaries WHERE id = 2"); got != "{}" {
 		t.Errorf("row 2: empty set = %s, want {}", got)
 	}
-	if got := queryText(t, tr, "SELECT count(*)::text FROM boundaries"); got != "3" {
+	if got := tenantfixture.QueryText(t, tr, "SELECT count(*)::text FROM boundaries"); got != "3" {
 		t.Errorf("%s rows in the target; want acme's 3, none of other's", got)
 	}
 
@@ -172,21 +173,21 @@ func TestEveryMappedTypeWithBoundaryValues(t *testing.T) {
 	if err := exec(`INSERT INTO boundaries (tenant_id, account_id, status) VALUES ('acme', 1, 'bogus')`); err == nil {
 		t.Error("the enum CHECK let 'bogus' in")
 	}
-	if got := queryText(t, tr, `INSERT INTO boundaries (tenant_id, account_id) VALUES ('acme', 1) RETURNING (id > 3 AND name = 'it''s' AND status = 'new' AND NOT flag AND day_added = CURRENT_DATE)::text`); got != "true" {
+	if got := tenantfixture.QueryText(t, tr, `INSERT INTO boundaries (tenant_id, account_id) VALUES ('acme', 1) RETURNING (id > 3 AND name = 'it''s' AND status = 'new' AND NOT flag AND day_added = CURRENT_DATE)::text`); got != "true" {
 		t.Errorf("identity past the copied maximum and translated defaults: %s", got)
 	}
 	if err := exec(`INSERT INTO boundaries (tenant_id, account_id) VALUES ('acme', 999)`); err == nil {
 		t.Error("the foreign key to accounts was not created")
 	}
-	if got := queryText(t, tr, `UPDATE boundaries SET money = 1, updated_at = updated_at WHERE id = 2 RETURNING (total = 2 AND updated_at > now() - interval '1 minute')::text`); got != "true" {
+	if got := tenantfixture.QueryText(t, tr, `UPDATE boundaries SET money = 1, updated_at = updated_at WHERE id = 2 RETURNING (total = 2 AND updated_at > now() - interval '1 minute')::text`); got != "true" {
 		t.Errorf("generated column and ON UPDATE trigger: %s", got)
 	}
-	if got := queryText(t, tr, `SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'boundaries'`); !strings.Contains(got, "boundaries_prefix_name") || !strings.Contains(got, "boundaries_uq_code") || strings.Contains(got, "ft_body") {
+	if got := tenantfixture.QueryText(t, tr, `SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'boundaries'`); !strings.Contains(got, "boundaries_prefix_name") || !strings.Contains(got, "boundaries_uq_code") || strings.Contains(got, "ft_body") {
 		t.Errorf("indexes: %s", got)
 	}
 
 	// The source is untouched, and verification finds nothing to say... on a fresh copy of the data.
-	if after := f.sourceChecksum(); after != before {
+	if after := f.SourceChecksum(); after != before {
 		t.Errorf("the source changed:\n%s\n%s", before, after)
 	}
 	if err := exec(`DELETE FROM boundaries WHERE id > 3`); err != nil {

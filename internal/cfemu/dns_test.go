@@ -15,6 +15,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/option"
 
 	"github.com/migrawave/migrawave/internal/cfemu"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 func aRecord(name, content string) dns.ARecordParam {
@@ -166,7 +167,7 @@ func TestRecordTypesAndValidation(t *testing.T) {
 	}
 
 	status, body := e.do(http.MethodPost, cfemu.APIPrefix+"/zones/"+zoneID+"/dns_records",
-		strings.NewReader(`{"name": "www",`), http.Header{"Authorization": {"Bearer " + testToken}})
+		strings.NewReader(`{"name": "www",`), http.Header{"Authorization": {"Bearer " + testenv.CloudflareToken}})
 	if status != http.StatusBadRequest || !bytes.Contains(body, []byte(`"success":false`)) {
 		t.Errorf("invalid JSON: status %d, body %s", status, body)
 	}

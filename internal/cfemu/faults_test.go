@@ -13,6 +13,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/option"
 
 	"github.com/migrawave/migrawave/internal/cfemu"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 func TestInjected429IsRetried(t *testing.T) {
@@ -66,7 +67,7 @@ func TestInjected5xxIsRetried(t *testing.T) {
 func TestFaultFractionsAreSeeded(t *testing.T) {
 	run := func() []int {
 		e := startEmulator(t, cfemu.Options{Faults: cfemu.Faults{Fail429: 0.3, Fail5xx: 0.3, Seed: 42}})
-		auth := http.Header{"Authorization": {"Bearer " + testToken}}
+		auth := http.Header{"Authorization": {"Bearer " + testenv.CloudflareToken}}
 		var got []int
 		for range 40 {
 			status, _ := e.do(http.MethodGet, cfemu.APIPrefix+"/user/tokens/verify", nil, auth)

@@ -1,7 +1,6 @@
 package cfemu_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,10 +14,10 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/option"
 
 	"github.com/migrawave/migrawave/internal/cfemu"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 const (
-	testToken = "test-token"
 	zoneID    = "023e105f4ecef8ad9ca31a8372d0c353"
 	zoneName  = "example.com"
 	accountID = "699d98642c564d2e855e9661899b7252"
@@ -32,12 +31,12 @@ type emulator struct {
 	url string
 }
 
-// startEmulator serves a new emulator with opts (testToken is always
+// startEmulator serves a new emulator with opts (testenv.CloudflareToken is always
 // accepted) and seeds the example.com zone.
 func startEmulator(t *testing.T, opts cfemu.Options) *emulator {
 	t.Helper()
 	clearCloudflareEnv(t)
-	opts.Tokens = append(opts.Tokens, testToken)
+	opts.Tokens = append(opts.Tokens, testenv.CloudflareToken)
 	srv, err := cfemu.New(opts)
 	if err != nil {
 		t.Fatalf("cfemu.New: %v", err)
@@ -70,7 +69,7 @@ func clearCloudflareEnv(t *testing.T) {
 func (e *emulator) client(opts ...option.RequestOption) *cloudflare.Client {
 	base := []option.RequestOption{
 		option.WithBaseURL(e.url + cfemu.APIPrefix),
-		option.WithAPIToken(testToken),
+		option.WithAPIToken(testenv.CloudflareToken),
 		option.WithMaxRetries(0),
 	}
 	return cloudflare.NewClient(append(base, opts...)...)
@@ -79,41 +78,13 @@ func (e *emulator) client(opts ...option.RequestOption) *cloudflare.Client {
 // admin calls the admin API, checks the status and returns the body.
 func (e *emulator) admin(method, path string, body any, wantStatus int) []byte {
 	e.t.Helper()
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatalf("encoding admin body: %v", err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	status, respBody := e.do(method, path, reader, nil)
-	if status != wantStatus {
-		e.t.Fatalf("%s %s: status %d, want %d; body %s", method, path, status, wantStatus, respBody)
-	}
-	return respBody
+	return testenv.EmulatorAdmin{T: e.t, URL: e.url}.Call(method, path, body, wantStatus)
 }
 
 // do sends a raw request, for what the client cannot express.
 func (e *emulator) do(method, path string, body io.Reader, header http.Header) (int, []byte) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, body)
-	if err != nil {
-		e.t.Fatalf("building request: %v", err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("reading response: %v", err)
-	}
-	return resp.StatusCode, data
+	return testenv.EmulatorAdmin{T: e.t, URL: e.url}.Do(method, path, body, header)
 }
 
 // stateDump returns GET /__admin/state, which is deterministic.

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/option"
 
 	"github.com/migrawave/migrawave/internal/cfemu"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -48,7 +49,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	e := startEmulator(t, cfemu.Options{})
-	auth := http.Header{"Authorization": {"Bearer " + testToken}}
+	auth := http.Header{"Authorization": {"Bearer " + testenv.CloudflareToken}}
 	for _, path := range []string{"/zones", "/zones/" + zoneID + "/dns_records/export/extra"} {
 		status, body := e.do(http.MethodGet, cfemu.APIPrefix+path, nil, auth)
 		if status != http.StatusNotFound || !strings.Contains(string(body), `"code":7000`) {

@@ -23,6 +23,7 @@ import (
 	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/routing"
 	"github.com/migrawave/migrawave/internal/source"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 // The integration tests use their own database, queues and an in-process
@@ -520,24 +521,11 @@ func checkQueues(t *testing.T, cfg *config.Config, rep Report) {
 
 // deleteQueues removes the test's queues from the shared broker.
 func deleteQueues(t *testing.T, cfg *config.Config, rep Report) {
-	conn, err := amqp.Dial(cfg.RabbitMQ.OldURL)
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer ch.Close()
+	var names []string
 	for _, q := range rep.Queues.Queues {
-		if _, err := ch.QueueDelete(q.Queue, false, false, false); err != nil {
-			t.Logf("cleanup: deleting %s: %v", q.Queue, err)
-			return
-		}
+		names = append(names, q.Queue)
 	}
+	testenv.DeleteQueues(t, []string{cfg.RabbitMQ.OldURL}, names)
 }
 
 // zoneRecords lists every record of the configured zone by name.

@@ -76,20 +76,7 @@ func (f *fixture) deleteQueues(t *testing.T) {
 	for _, tmpl := range f.cfg.Queues {
 		names = append(names, strings.ReplaceAll(tmpl, TenantPlaceholder, f.tenant))
 	}
-	for _, url := range []string{f.cfg.OldURL, f.cfg.NewURL} {
-		conn, err := amqp.Dial(url)
-		if err != nil {
-			t.Logf("cleanup: %v", err)
-			return
-		}
-		for _, n := range names {
-			if ch, err := conn.Channel(); err == nil {
-				ch.QueueDelete(n, false, false, false)
-				ch.Close()
-			}
-		}
-		conn.Close()
-	}
+	testenv.DeleteQueues(t, []string{f.cfg.OldURL, f.cfg.NewURL}, names)
 }
 
 func dial(t *testing.T, url string) *amqp.Connection {

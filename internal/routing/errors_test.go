@@ -11,6 +11,7 @@ import (
 	"github.com/migrawave/migrawave/internal/cfemu"
 	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/retry"
+	"github.com/migrawave/migrawave/internal/testenv"
 )
 
 // TestRateLimitHandsRetryAfterToCaller: a 429 that outlasts the client's two
@@ -122,7 +123,7 @@ func TestCheckHostname(t *testing.T) {
 
 func requireNoToken(t *testing.T, err error) {
 	t.Helper()
-	if err != nil && strings.Contains(err.Error(), testToken) {
+	if err != nil && strings.Contains(err.Error(), testenv.CloudflareToken) {
 		t.Errorf("error leaks the API token: %v", err)
 	}
 }

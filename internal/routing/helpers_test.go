@@ -1,12 +1,10 @@
 package routing
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -25,7 +23,6 @@ const (
 	zoneName   = "example.com"
 	oldTarget  = "legacy-lb.example.com"
 	catchAll   = "http_status:404"
-	testToken  = "test-token" // what testenv.Cloudflare configures
 	unknownTun = "00000000-0000-4000-8000-000000000000"
 )
 
@@ -66,28 +63,7 @@ func (e *env) router(opts ...Option) *Router {
 // admin calls the emulator's admin API and fails the test on a non-2xx answer.
 func (e *env) admin(method, path string, body any) []byte {
 	e.t.Helper()
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, e.root+path, reader)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		e.t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
-	}
-	return data
+	return testenv.EmulatorAdmin{T: e.t, URL: e.root}.Call(method, path, body, 0)
 }
 
 // seedTenant creates the record the demo seeder creates for a tenant: a

@@ -1,4 +1,4 @@
-package bulkcopy_test
+package verify_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
+	"github.com/migrawave/migrawave/internal/testenv/tenantfixture"
 	"github.com/migrawave/migrawave/internal/verify"
 )
 
@@ -16,7 +17,7 @@ import (
 // not be looked up by range in the other. Verification still matches, and
 // still names a changed, a deleted and an extra row.
 func TestVerifyTextKeysOrderedDifferentlyByTheEngines(t *testing.T) {
-	f := newFixture(t, `CREATE TABLE tags (tenant_id varchar(64) NOT NULL, code varchar(20) NOT NULL, label varchar(20),
+	f := tenantfixture.New(t, `CREATE TABLE tags (tenant_id varchar(64) NOT NULL, code varchar(20) NOT NULL, label varchar(20),
 		PRIMARY KEY (code)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`)
 	var rows []string
 	for i, prefix := range []string{"a", "B", "c", "D", "é", "Z", "_", "1", "9", "Ab", "ob", "Ü"} {
@@ -24,8 +25,8 @@ func TestVerifyTextKeysOrderedDifferentlyByTheEngines(t *testing.T) {
 			rows = append(rows, fmt.Sprintf("('acme', '%s%d', 'l%d')", prefix, j, i*25+j))
 		}
 	}
-	f.exec("INSERT INTO tags VALUES " + strings.Join(rows, ","))
-	tr := f.open("acme")
+	f.Exec("INSERT INTO tags VALUES " + strings.Join(rows, ","))
+	tr := f.Open("acme")
 	ctx := context.Background()
 	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: 7}); err != nil {
 		t.Fatal(err)
@@ -58,8 +59,8 @@ func TestVerifyTextKeysOrderedDifferentlyByTheEngines(t *testing.T) {
 }
 
 func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
-	f := newInvoicing(t, map[string]int{"acme": 30})
-	tr := f.open("acme")
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 30})
+	tr := f.Open("acme")
 	if _, err := tr.Copier().Run(context.Background(), bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +98,14 @@ func TestVerifyNamesChangedDeletedAndExtraRows(t *testing.T) {
 // A row whose reference to its owner is NULL belongs to no tenant: the copy
 // leaves it behind, and verify names one in the target as extra.
 func TestVerifyCountsTargetRowsWithoutAnOwner(t *testing.T) {
-	f := newFixture(t,
+	f := tenantfixture.New(t,
 		`CREATE TABLE projects (id int unsigned NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL, KEY (tenant_id)) ENGINE=InnoDB`,
 		`CREATE TABLE tasks (id int NOT NULL PRIMARY KEY, project_id int unsigned NULL, title varchar(20),
 			CONSTRAINT fk_tasks_project FOREIGN KEY (project_id) REFERENCES projects (id)) ENGINE=InnoDB`,
 		"INSERT INTO projects VALUES (1, 'acme'), (2, 'acme'), (3, 'globex')",
 		"INSERT INTO tasks VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c'), (4, NULL, 'nobody''s')",
 	)
-	tr := f.open("acme")
+	tr := f.Open("acme")
 	ctx := context.Background()
 	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
@@ -133,28 +134,28 @@ func TestVerifyCountsTargetRowsWithoutAnOwner(t *testing.T) {
 // order: a table over many blocks matches, and rows changed in its first
 // and its last block are still named by key.
 func TestVerifyReadsTheTargetInRangesOfBlocks(t *testing.T) {
-	f := newFixture(t, `CREATE TABLE notes (id int NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL,
+	f := tenantfixture.New(t, `CREATE TABLE notes (id int NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL,
 		body varchar(600) NOT NULL, KEY (tenant_id)) ENGINE=InnoDB`)
 	var rows []string
 	for i := 1; i <= 400; i++ {
 		rows = append(rows, fmt.Sprintf("(%d, 'acme', REPEAT('%c', 500))", i, 'a'+i%26))
 	}
-	f.exec("INSERT INTO notes VALUES " + strings.Join(rows, ","))
-	tr := f.open("acme")
+	f.Exec("INSERT INTO notes VALUES " + strings.Join(rows, ","))
+	tr := f.Open("acme")
 	ctx := context.Background()
 	opts := verify.Options{ChunkRows: 20, Parallelism: 2}
 	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{ChunkRows: opts.ChunkRows, Parallelism: opts.Parallelism}); err != nil {
 		t.Fatal(err)
 	}
-	if blocks, _ := strconv.Atoi(queryText(t, tr, "SELECT (pg_relation_size('notes') / 8192)::text")); blocks < 8 {
+	if blocks, _ := strconv.Atoi(tenantfixture.QueryText(t, tr, "SELECT (pg_relation_size('notes') / 8192)::text")); blocks < 8 {
 		t.Fatalf("notes takes %d blocks; the test needs more blocks than verify has parts", blocks)
 	}
 	if vr, err := tr.Verifier().Run(ctx, opts); err != nil || !vr.Match || vr.Tables[0].TargetRows != 400 {
 		t.Fatalf("verify of an exact copy: %s (%+v), %v", vr.Summary(), vr.Tables, err)
 	}
-	changed := queryText(t, tr, "UPDATE notes SET body = 'changed' WHERE ctid = (SELECT ctid FROM notes ORDER BY ctid LIMIT 1) RETURNING id::text")
-	deleted := queryText(t, tr, "DELETE FROM notes WHERE ctid = (SELECT ctid FROM notes ORDER BY ctid DESC LIMIT 1) RETURNING id::text")
-	queryText(t, tr, "INSERT INTO notes VALUES (9999, 'acme', 'extra') RETURNING id::text")
+	changed := tenantfixture.QueryText(t, tr, "UPDATE notes SET body = 'changed' WHERE ctid = (SELECT ctid FROM notes ORDER BY ctid LIMIT 1) RETURNING id::text")
+	deleted := tenantfixture.QueryText(t, tr, "DELETE FROM notes WHERE ctid = (SELECT ctid FROM notes ORDER BY ctid DESC LIMIT 1) RETURNING id::text")
+	tenantfixture.QueryText(t, tr, "INSERT INTO notes VALUES (9999, 'acme', 'extra') RETURNING id::text")
 	vr, err := tr.Verifier().Run(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -171,14 +172,14 @@ func TestVerifyReadsTheTargetInRangesOfBlocks(t *testing.T) {
 // with such a key is named once, by the same key from both sides, not as a
 // missing and an extra row that differ only in padding.
 func TestVerifyNamesRowsByAPaddedCharKey(t *testing.T) {
-	f := newFixture(t, `CREATE TABLE codes (code char(6) NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL,
+	f := tenantfixture.New(t, `CREATE TABLE codes (code char(6) NOT NULL PRIMARY KEY, tenant_id varchar(64) NOT NULL,
 		label varchar(20)) ENGINE=InnoDB`)
 	var rows []string
 	for i := range 30 {
 		rows = append(rows, fmt.Sprintf("('c%d', 'acme', 'l%d')", i, i))
 	}
-	f.exec("INSERT INTO codes VALUES " + strings.Join(rows, ","))
-	tr := f.open("acme")
+	f.Exec("INSERT INTO codes VALUES " + strings.Join(rows, ","))
+	tr := f.Open("acme")
 	ctx := context.Background()
 	if _, err := tr.Copier().Run(ctx, bulkcopy.Options{}); err != nil {
 		t.Fatal(err)
