@@ -6,11 +6,13 @@ import (
 	"database/sql/driver"
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/migrawave/migrawave/internal/schema"
+	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/testenv"
 )
 
@@ -131,21 +133,25 @@ func TestAppendBinaryRefuses(t *testing.T) {
 	for _, c := range []struct {
 		kind schema.Kind
 		raw  string
+		want string // in the message, when set
 	}{
-		{schema.KindInt16, "32768"},
-		{schema.KindInt32, "2147483648"},
-		{schema.KindUint64Key, "9223372036854775808"},
-		{schema.KindBool, "2"},
-		{schema.KindNumeric, "12.3.4"},
-		{schema.KindDate, "2020-02-30"},
-		{schema.KindTimestamp, "2020-01-01 24:00:00"},
-		{schema.KindJSON, `{"a":`},
-		{schema.KindText, "a\x00b"},
-		{schema.KindUUID, "not-a-uuid"},
+		{schema.KindInt16, "32768", ""},
+		{schema.KindInt32, "2147483648", ""},
+		{schema.KindUint64Key, "9223372036854775808", "does not fit PostgreSQL's bigint"},
+		{schema.KindBool, "2", "is not 0 or 1"},
+		{schema.KindNumeric, "12.3.4", ""},
+		{schema.KindDate, "2020-02-30", ""},
+		{schema.KindDate, "2020-02-31", ""},
+		{schema.KindTimestamp, "2020-01-01 24:00:00", ""},
+		{schema.KindJSON, `{"a":`, ""},
+		{schema.KindJSON, `{"a":"\u0000"}`, `\u0000`},
+		{schema.KindText, "a\x00b", "NUL byte"},
+		{schema.KindUUID, "not-a-uuid", ""},
 	} {
-		col := &schema.Column{Name: "c", Kind: c.kind, NotNull: true}
-		if _, err := AppendBinary(nil, col, []byte(c.raw), Counts{}); err == nil {
-			t.Errorf("%v %q: no error", c.kind, c.raw)
+		col := &schema.Column{Name: "c", Kind: c.kind, NotNull: true, Source: source.Column{Name: "c"}}
+		_, err := AppendBinary(nil, col, []byte(c.raw), Counts{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %q: %v; want an error about %q", c.kind, c.raw, err, c.want)
 		}
 	}
 }

@@ -176,12 +176,8 @@ func (c *comparer) targetChunk(ctx context.Context, r span, out rowSink) error {
 	bound := func(op string, key [][]byte) error {
 		ph := make([]string, len(key))
 		for i, raw := range key {
-			v, err := values.Convert(c.rangeCols[i], raw, values.Counts{})
-			if err != nil {
-				return err
-			}
-			args = append(args, v)
-			ph[i] = "$" + strconv.Itoa(len(args))
+			args = append(args, string(raw))
+			ph[i] = boundParam(c.rangeCols[i], len(args))
 		}
 		where = append(where, tuple+" "+op+" ("+strings.Join(ph, ", ")+")")
 		return nil
@@ -318,4 +314,17 @@ func (c *comparer) printKey(row []byte) string {
 		parts[i] = c.cols[idx].Name + "=" + s
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// boundParam is the n-th parameter, a key in the source's text form, as a
+// value of col's type: PostgreSQL parses it, so the verifier keeps no
+// parser of its own. Range columns are integers, decimals, dates and
+// timestamps, which PostgreSQL reads in MariaDB's text form, and the tenant
+// column; a TIMESTAMP's text is UTC (the source session's time zone).
+func boundParam(col *schema.Column, n int) string {
+	p := "$" + strconv.Itoa(n) + "::text"
+	if col.Kind == schema.KindTimestamptz {
+		return "(" + p + "::timestamp AT TIME ZONE 'UTC')"
+	}
+	return "CAST(" + p + " AS " + col.Type + ")"
 }
