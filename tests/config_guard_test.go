@@ -25,11 +25,7 @@ import (
 // fingerprints, and the activity is retried: once a worker with the
 // migration's configuration is up, it runs there.
 func TestActivityUnderAnotherConfigurationIsRefused(t *testing.T) {
-	run := time.Now().UnixNano() % 1e9
-	started := testenv.Config(t)
-	started.Catalog.DSN = testenv.PostgresDatabase(t, started.Clusters[0].DSN)
-	started.Temporal.TaskQueue = fmt.Sprintf("guard-%d", run)
-	started.Temporal.DataTaskQueue = fmt.Sprintf("guard-%d-data", run)
+	started, _, run := ownStack(t, "guard")
 	confStarted := testenv.WriteConfig(t, started)
 	cli(t, confStarted, "setup")
 	stray := *started

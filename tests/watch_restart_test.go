@@ -33,10 +33,8 @@ func TestWaveWatchRidesOutAServerRestart(t *testing.T) {
 	dbFile := filepath.Join(t.TempDir(), "temporal.db")
 	server := startDevServer(t, port, dbFile)
 
-	run := time.Now().UnixNano() % 1e9
-	cfg := testenv.Config(t)
+	cfg, _, run := ownStack(t, "restart")
 	cfg.Temporal.Address = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg.Catalog.DSN = testenv.PostgresDatabase(t, cfg.Clusters[0].DSN)
 	conf := testenv.WriteConfig(t, cfg)
 	cli(t, conf, "setup")
 	startWorker(t, conf, t.TempDir(), "w1")

@@ -22,7 +22,6 @@ import (
 	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/cfemu"
 	"github.com/migrawave/migrawave/internal/config"
-	"github.com/migrawave/migrawave/internal/demo"
 	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/temporalclient"
 	"github.com/migrawave/migrawave/internal/testenv"
@@ -36,19 +35,10 @@ import (
 // unknown one Skipped. A second wave with a tenant already moved skips it
 // and leaves its catalog row exactly as it was.
 func TestWaveEndToEnd(t *testing.T) {
-	run := time.Now().UnixNano() % 1e9
-	cfg := testenv.Config(t)
-	cfg.Source.DSN = testenv.MariaDBDatabase(t, cfg.Source.DSN)
-	cfg.Catalog.DSN = testenv.PostgresDatabase(t, cfg.Clusters[0].DSN)
-	cfg.RabbitMQ.Queues = []string{fmt.Sprintf("e2e%d.{tenant}.events", run)}
-	cfg.Migration.DatabaseTemplate = fmt.Sprintf("e2e%d_{tenant}", run)
-	// Task queues of its own, so no other worker on this machine takes its tasks.
-	cfg.Temporal.TaskQueue = fmt.Sprintf("e2e-%d", run)
-	cfg.Temporal.DataTaskQueue = fmt.Sprintf("e2e-%d-data", run)
-	emu := testenv.Cloudflare(t, cfg, cfemu.Options{})
+	cfg, emu, run := ownStack(t, "e2e")
 	conf := testenv.WriteConfig(t, cfg)
-	t.Cleanup(func() { dropTenantDatabases(t, cfg) })
-	t.Cleanup(func() { deleteQueues(t, cfg) })
+	prefix := fmt.Sprintf("e2e%d-", run)
+	seeded := ownTenants(t, cfg, prefix, 30)
 
 	ctx := context.Background()
 	tc, err := temporalclient.Dial(ctx, cfg.Temporal, slog.New(slog.DiscardHandler))
@@ -57,21 +47,20 @@ func TestWaveEndToEnd(t *testing.T) {
 	}
 	t.Cleanup(tc.Close)
 
-	// Tenant workflow ids are global (tenant/<id>): whatever this test
-	// leaves running would block the next run's tenants.
-	t.Cleanup(func() { terminateWave(tc, waveIDFor(run)) })
+	// Whatever this test leaves running would only hold its own ids, but
+	// it is stopped all the same.
+	t.Cleanup(func() { terminateWave(tc, waveIDFor(run), seeded) })
 
 	cli(t, conf, "setup")
-	cli(t, conf, "demo", "seed", "--tenants", "30", "--seed", "11", "--scale", "4")
+	cli(t, conf, "demo", "seed", "--tenants", "30", "--seed", "11", "--scale", "4", "--prefix", prefix)
 	cli(t, conf, "catalog", "import")
 	// The largest tenant (the first seeded) goes tenth, so that it starts
 	// after the pause and is copying when a worker gets killed.
-	seeded := demo.TenantIDs(30)
 	big := seeded[0]
 	tenants := append(append(append([]string{}, seeded[1:10]...), big), seeded[10:]...)
 	victim := seeded[7]
 	// A tenant the catalog does not know is reported for itself; the rest go on.
-	const ghost = "ghost-0000"
+	ghost := prefix + "ghost"
 	tenants = append(tenants, ghost)
 
 	cat, err := catalog.Open(ctx, cfg.Catalog.DSN)
@@ -128,7 +117,7 @@ func TestWaveEndToEnd(t *testing.T) {
 		if o.TenantID == victim && (o.Phase != workflows.PhaseRolledBack || !strings.Contains(o.Error, "verification failed")) {
 			t.Fatalf("victim outcome %+v; want RolledBack with the verification failure", o)
 		}
-		if o.TenantID == ghost && (o.Phase != workflows.PhaseSkipped || !strings.Contains(o.Error, `unknown tenant "ghost-0000"`)) {
+		if o.TenantID == ghost && (o.Phase != workflows.PhaseSkipped || !strings.Contains(o.Error, `unknown tenant "`+ghost+`"`)) {
 			t.Fatalf("unknown tenant's outcome %+v; want Skipped naming it", o)
 		}
 	}
@@ -211,10 +200,10 @@ func catalogRow(t *testing.T, cat *catalog.Catalog, tenant string) (string, int)
 
 func waveIDFor(run int64) string { return fmt.Sprintf("e2e-%d", run) }
 
-func terminateWave(tc client.Client, wave string) {
+func terminateWave(tc client.Client, wave string, tenants []string) {
 	ctx := context.Background()
 	_ = tc.TerminateWorkflow(ctx, workflows.WaveWorkflowID(wave), "", "end of test")
-	for _, tenant := range demo.TenantIDs(30) {
+	for _, tenant := range tenants {
 		_ = tc.TerminateWorkflow(ctx, workflows.TenantWorkflowID(tenant), "", "end of test")
 	}
 }
@@ -424,10 +413,10 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// deleteQueues removes the demo tenants' queues of cfg from both brokers.
-func deleteQueues(t *testing.T, cfg *config.Config) {
+// deleteQueues removes the tenants' queues of cfg from both brokers.
+func deleteQueues(t *testing.T, cfg *config.Config, tenants []string) {
 	var names []string
-	for _, tenant := range demo.TenantIDs(30) {
+	for _, tenant := range tenants {
 		for _, tmpl := range cfg.RabbitMQ.Queues {
 			names = append(names, strings.ReplaceAll(tmpl, "{tenant}", tenant))
 		}
@@ -435,14 +424,14 @@ func deleteQueues(t *testing.T, cfg *config.Config) {
 	testenv.DeleteQueues(t, []string{cfg.RabbitMQ.OldURL, cfg.RabbitMQ.NewURL}, names)
 }
 
-func dropTenantDatabases(t *testing.T, cfg *config.Config) {
+func dropTenantDatabases(cfg *config.Config, tenants []string) {
 	ctx := context.Background()
 	for _, cl := range cfg.Clusters {
 		conn, err := target.ConnectCluster(ctx, cl)
 		if err != nil {
 			continue
 		}
-		for _, tenant := range demo.TenantIDs(30) {
+		for _, tenant := range tenants {
 			conn.Drop(ctx, target.DatabaseName(cfg.Migration.DatabaseTemplate, tenant))
 		}
 		conn.Close(ctx)

@@ -15,7 +15,49 @@ func newDemoCmd(a *app) *cobra.Command {
 		Use:   "demo",
 		Short: "Demo data for the local stack",
 	}
-	cmd.AddCommand(newDemoSeedCmd(a))
+	cmd.AddCommand(newDemoSeedCmd(a), newDemoResetCmd(a))
+	return cmd
+}
+
+func newDemoResetCmd(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Drop the demo's tenant databases and recreate its catalog empty",
+		Long: `reset gives the demo a clean start: it drops every database that
+migration.database_template names on the configured clusters and recreates
+the catalog database (catalog.dsn) empty. Without --force it only lists what
+it would drop. It is for the demo's configuration: on a real one it drops
+real tenant databases.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			rep, err := demo.Reset(cmd.Context(), cfg, !force)
+			if err != nil {
+				return err
+			}
+			if err := a.print(cmd, rep, func(w *tableWriter) {
+				line := "dropped %d tenant databases and recreated the catalog database %s"
+				if rep.DryRun {
+					line = "would drop %d tenant databases and recreate the catalog database %s"
+				}
+				w.line(fmt.Sprintf(line, len(rep.Databases), rep.Catalog))
+				for _, db := range rep.Databases {
+					w.line("  " + db)
+				}
+			}); err != nil {
+				return err
+			}
+			if rep.DryRun {
+				return &exitError{code: 1, msg: "nothing was dropped: pass --force to drop them"}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "drop them (without it, only list them)")
 	return cmd
 }
 
@@ -60,5 +102,6 @@ same data. Nothing but the demo's own tables is touched.`,
 	cmd.Flags().IntVar(&opts.Tenants, "tenants", 50, "number of tenants")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "random seed: the same seed gives the same data")
 	cmd.Flags().Float64Var(&opts.Scale, "scale", 1, "multiplies every tenant's size")
+	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "put this before every tenant id (e2e-7-acme-0001), to seed tenants of other names beside the demo's")
 	return cmd
 }

@@ -7,10 +7,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG=${CONFIG:-$ROOT/deploy/local/migrawave.yaml}
 TENANTS=${DEMO_TENANTS:-50}
 CONCURRENCY=${DEMO_CONCURRENCY:-6}
+# Tests run the demo under names of their own: a tenant id prefix, their own
+# logs folder and metrics ports (beside the demo's config).
+PREFIX=${DEMO_PREFIX:-}
+LOGS=${DEMO_LOGS:-$ROOT/.local/logs}
+METRICS_PORT=${DEMO_METRICS_PORT:-9464} # the workers' are this and the next; 0: any free ones
+TASK_QUEUE=${DEMO_TASK_QUEUE:-migrawave}                # temporal.task_queue of $CONFIG
+DATA_TASK_QUEUE=${DEMO_DATA_TASK_QUEUE:-migrawave-data} # temporal.data_task_queue
 TEMPORAL=$(bash "$ROOT/deploy/local/stack.sh" temporal-path)
-LOGS="$ROOT/.local/logs"
-WAVE="demo-$(date +%Y%m%d-%H%M%S)"
-mw() { "$ROOT/bin/migrawave" --config "$CONFIG" "$@"; }
+WAVE="${PREFIX}demo-$(date +%Y%m%d-%H%M%S)"
+BIN=${MIGRAWAVE_BIN:-$ROOT/bin/migrawave}
+mw() { "$BIN" --config "$CONFIG" "$@"; }
 
 # The workers are started as the binary itself, never through the mw
 # function: `mw … &` forks a subshell, $! is its pid, and the worker it runs
@@ -22,34 +29,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> resetting the demo: tenant databases on pg-a/b/c and the catalog"
-for port in 5432 5433 5434; do
-	for db in $(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc "select datname from pg_database where datname like 't\_%'"); do
-		psql -qh 127.0.0.1 -p "$port" -U postgres -d postgres -c "drop database \"$db\" with (force)"
-	done
-done
-psql -qh 127.0.0.1 -p 5432 -U postgres -d postgres -c 'drop database if exists migrawave with (force)' -c 'create database migrawave'
+echo "==> resetting the demo: its tenant databases and its catalog"
+mw demo reset --force >/dev/null
+mkdir -p "$LOGS" "$ROOT/.local"
 
 echo "==> setup: catalog schema and Temporal search attributes"
 mw setup
 echo "==> seeding $TENANTS demo tenants: MariaDB legacy, their RabbitMQ queues, their DNS records"
-mw demo seed --tenants "$TENANTS"
+mw demo seed --tenants "$TENANTS" --prefix "$PREFIX"
 echo "==> registering the tenants in the catalog"
 mw catalog import
 
 echo "==> starting two workers (logs in $LOGS/demo-worker-{1,2}.log)"
 for i in 1 2; do
-	"$ROOT/bin/migrawave" --config "$CONFIG" worker --log-format json --metrics-addr "127.0.0.1:$((9463 + i))" >"$LOGS/demo-worker-$i.log" 2>&1 &
+	port=$((METRICS_PORT ? METRICS_PORT + i - 1 : 0))
+	"$BIN" --config "$CONFIG" worker --log-format json --metrics-addr "127.0.0.1:$port" >"$LOGS/demo-worker-$i.log" 2>&1 &
 	pids+=($!)
 done
 
 echo "==> starting wave $WAVE with the temporal CLI"
 input="$ROOT/.local/$WAVE.json"
 tenants=$(mw catalog list -o json | python3 -c 'import json,sys; print(json.dumps([t["tenant_id"] for t in json.load(sys.stdin)]))')
-printf '{"wave_id": "%s", "tenants": %s, "concurrency": %d, "max_failed_percent": 20}\n' "$WAVE" "$tenants" "$CONCURRENCY" >"$input"
-"$TEMPORAL" workflow start --address 127.0.0.1:7233 --type Wave --task-queue migrawave \
+printf '{"wave_id": "%s", "tenants": %s, "concurrency": %d, "max_failed_percent": 20, "data_task_queue": "%s"}\n' \
+	"$WAVE" "$tenants" "$CONCURRENCY" "$DATA_TASK_QUEUE" >"$input"
+"$TEMPORAL" workflow start --address 127.0.0.1:7233 --type Wave --task-queue "$TASK_QUEUE" \
 	--workflow-id "wave/$WAVE" --input-file "$input" >/dev/null
-echo "    temporal workflow start --type Wave --task-queue migrawave --workflow-id wave/$WAVE --input-file $input"
+echo "    temporal workflow start --type Wave --task-queue $TASK_QUEUE --workflow-id wave/$WAVE --input-file $input"
 
 mw wave watch "$WAVE"
 

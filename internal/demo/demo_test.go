@@ -641,7 +641,7 @@ func TestSeedErrorsHideSecrets(t *testing.T) {
 	cfg = loadConfig(t)
 	cfg.RabbitMQ.OldURL = "amqp://migrawave:" + secret + "@127.0.0.1:1/legacy"
 	cfg.RabbitMQ.Queues = testQueues
-	_, err = seedQueues(context.Background(), cfg, planTenants(1, 1, 1), 1, func(string) {})
+	_, err = seedQueues(context.Background(), cfg, planTenants(1, 1, 1, ""), 1, func(string) {})
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("bad broker URL: err = %v, want an error without the password", err)
 	}
@@ -705,7 +705,7 @@ func (h *hashSink) add(table string, row []any) error {
 
 func generate(t *testing.T, tenants int, seed int64, scale float64, hash bool) (*hashSink, []*tenant) {
 	t.Helper()
-	ts := planTenants(tenants, seed, scale)
+	ts := planTenants(tenants, seed, scale, "")
 	h := &hashSink{hash: hash}
 	if err := newGenerator(seed, ts, h).run(context.Background(), func(string) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -749,7 +749,7 @@ func TestTenantSizesAreSkewed(t *testing.T) {
 func TestSeedDNSAgainstEmulator(t *testing.T) {
 	cfg := loadConfig(t)
 	emulator(t, cfg)
-	tenants := planTenants(5, 1, 1)
+	tenants := planTenants(5, 1, 1, "")
 	ctx := context.Background()
 	rep, err := seedDNS(ctx, cfg, tenants, func(string) {})
 	if err != nil {

@@ -35,6 +35,9 @@ type Options struct {
 	// Scale multiplies every tenant's size; 0 means 1. At 1, 200 tenants
 	// make about 300,000 rows.
 	Scale float64
+	// Prefix goes before every tenant id ("e2e42-" gives e2e42-acme-0001),
+	// so that tests seed tenants of their own names beside the demo's.
+	Prefix string
 	// Progress, if set, receives one-line progress messages. It may be
 	// called from several goroutines, never concurrently.
 	Progress func(msg string)
@@ -96,6 +99,9 @@ func (r Report) Rows(table string) int64 {
 // identPattern is what we accept as the tenant column: it is spliced into DDL.
 var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
+// prefixPattern keeps prefixed tenant ids valid catalog ids (at most 63).
+var prefixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
 func (o Options) validate() (Options, error) {
 	if o.Tenants < 1 || o.Tenants > MaxTenants {
 		return o, fmt.Errorf("demo: tenants must be between 1 and %d, got %d", MaxTenants, o.Tenants)
@@ -105,6 +111,9 @@ func (o Options) validate() (Options, error) {
 	}
 	if !(o.Scale > 0) || o.Scale > 1000 { // also rejects NaN
 		return o, fmt.Errorf("demo: scale must be greater than 0 (and at most 1000), got %v", o.Scale)
+	}
+	if o.Prefix != "" && !prefixPattern.MatchString(o.Prefix) {
+		return o, fmt.Errorf("demo: prefix %q: use up to 40 lower case letters, digits, - or _, starting with a letter or digit", o.Prefix)
 	}
 	return o, nil
 }
@@ -133,7 +142,7 @@ func Seed(ctx context.Context, cfg *config.Config, opts Options) (Report, error)
 	}
 	progress := serialize(opts.Progress)
 
-	tenants := planTenants(opts.Tenants, opts.Seed, opts.Scale)
+	tenants := planTenants(opts.Tenants, opts.Seed, opts.Scale, opts.Prefix)
 	progress(fmt.Sprintf("seeding %d tenants (seed %d, scale %g)", len(tenants), opts.Seed, opts.Scale))
 
 	ctx, cancel := context.WithCancelCause(ctx)

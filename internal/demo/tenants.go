@@ -27,10 +27,14 @@ func TenantID(n int) string {
 }
 
 // TenantIDs returns the ids of the first n demo tenants.
-func TenantIDs(n int) []string {
+func TenantIDs(n int) []string { return PrefixedTenantIDs("", n) }
+
+// PrefixedTenantIDs returns the ids of the first n demo tenants seeded with
+// Options.Prefix.
+func PrefixedTenantIDs(prefix string, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = TenantID(i + 1)
+		ids[i] = prefix + TenantID(i+1)
 	}
 	return ids
 }
@@ -122,12 +126,12 @@ var tenantCurrencies = []string{"EUR", "EUR", "EUR", "USD", "USD", "GBP", "CHF",
 // gets which rank depends on the seed, so "acme-0001" is not always the
 // giant. Only integer arithmetic and one float multiplication: the same seed
 // must give the same sizes on every CPU architecture.
-func planTenants(n int, seed int64, scale float64) []*tenant {
+func planTenants(n int, seed int64, scale float64, prefix string) []*tenant {
 	ranks := newRand(seed, streamPlan, 0).Perm(n)
 	tenants := make([]*tenant, n)
 	for i := range tenants {
 		r := newRand(seed, streamTenantPlan, i)
-		t := &tenant{index: i, id: TenantID(i + 1), rank: ranks[i] + 1}
+		t := &tenant{index: i, id: prefix + TenantID(i+1), rank: ranks[i] + 1}
 		jitterPermille := 800 + r.IntN(451)
 		t.companies = max(2, int(math.Round(scale*float64(largestTenantCompanies*jitterPermille)/float64(1000*t.rank))))
 		t.contacts = max(1, t.companies*(200+r.IntN(201))/100)

@@ -118,6 +118,19 @@ func (c *Cluster) setTimeZone(ctx context.Context, database, tz string) error {
 	return nil
 }
 
+// Databases lists the cluster's databases.
+func (c *Cluster) Databases(ctx context.Context) ([]string, error) {
+	rows, err := c.conn.Query(ctx, `SELECT datname FROM pg_database ORDER BY datname`)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: listing databases: %w", c.Name, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: listing databases: %w", c.Name, err)
+	}
+	return names, nil
+}
+
 // Marker returns the database's comment, which migrawave sets to the run
 // that created it ("" when none or no such database).
 func (c *Cluster) Marker(ctx context.Context, database string) (string, error) {
