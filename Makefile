@@ -7,7 +7,7 @@ MIGRAWAVE := $(CURDIR)/bin/migrawave
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build demo test bench bench-copy lint stack-up stack-down stack-status
+.PHONY: all build demo test bench bench-copy bench-throttle lint stack-up stack-down stack-status
 
 all: build
 
@@ -35,13 +35,18 @@ test: stack-up
 	MIGRAWAVE_TEMPORAL=$$(bash deploy/local/stack.sh temporal-path) \
 		$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-bench: stack-up bench-copy
+bench: stack-up bench-copy bench-throttle
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # bench-copy measures migrawave copy/verify of a 2.27M-row tenant against
 # pgloader and a bare COPY FROM (dataset generated once; bench/copy/README.md).
 bench-copy:
 	bash bench/copy/run.sh
+
+# bench-throttle copies the same tenant with --max-rows-per-second (default
+# 100000; BENCH_RATE) and prints its data phase as a ratio of rows/rate.
+bench-throttle:
+	bash bench/copy/throttle.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
