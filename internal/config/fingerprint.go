@@ -9,15 +9,20 @@ import (
 	"strings"
 )
 
-// Fingerprint names the configuration by a hash of its non-secret parts:
-// every setting, with the passwords taken out of DSNs and URLs (the token
-// never is in the Config). A wave and its tenants carry the fingerprint of
-// the configuration they were started under, and a worker whose
-// configuration differs refuses their activities: during a rolling deploy,
-// or beside a stray worker, one tenant must not be switched by one config
-// and rolled back by another.
+// Fingerprint names the configuration by a hash of the settings that decide
+// what a migration does: source, catalog, clusters, Cloudflare, RabbitMQ and
+// migration, with the passwords taken out of DSNs and URLs. Where a process
+// finds its secrets and its Temporal server (the temporal section,
+// cloudflare.token_env and token_file) is left out: an operator's CLI and
+// the workers in Kubernetes reach them by other paths. A wave and its
+// tenants carry the fingerprint of the configuration they were started
+// under, and a worker whose configuration differs refuses their activities:
+// during a rolling deploy, or beside a stray worker, one tenant must not be
+// switched by one config and rolled back by another.
 func (c *Config) Fingerprint() string {
 	r := *c
+	r.Temporal = Temporal{}
+	r.Cloudflare.TokenEnv, r.Cloudflare.TokenFile = "", ""
 	r.Source.DSN = withoutPassword(r.Source.DSN)
 	r.Catalog.DSN = withoutPassword(r.Catalog.DSN)
 	r.Clusters = slices.Clone(c.Clusters)

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// The fingerprint changes with any setting, not with a password, and never
-// holds one.
+// The fingerprint changes with the settings that decide what a migration
+// does, not with a password or where the Temporal server and the token are.
 func TestFingerprintIsOfTheNonSecretParts(t *testing.T) {
 	load := func(password, zone string) *Config {
 		t.Helper()
@@ -31,6 +31,10 @@ func TestFingerprintIsOfTheNonSecretParts(t *testing.T) {
 	b.Source.Tables = map[string]Table{"settings": {Global: true}}
 	if a.Fingerprint() != b.Fingerprint() {
 		t.Fatal("an empty list or map changed the fingerprint")
+	}
+	b.Temporal.Address, b.Temporal.TLS.CAFile, b.Cloudflare.TokenFile = "temporal.prod:7233", "/etc/ca.pem", "/run/secrets/cf"
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Fatal("where the Temporal server and the token are changed the fingerprint")
 	}
 	a.Clusters[0].MaxDatabases++
 	if a.Fingerprint() == b.Fingerprint() {
