@@ -10,28 +10,29 @@ import (
 )
 
 // Fingerprint names the configuration by a hash of the settings that decide
-// what a migration does: source, catalog, clusters, Cloudflare, RabbitMQ and
-// migration, with the passwords taken out of DSNs and URLs. Where a process
-// finds its secrets and its Temporal server (the temporal section,
-// cloudflare.token_env and token_file) is left out: an operator's CLI and
-// the workers in Kubernetes reach them by other paths. A wave and its
-// tenants carry the fingerprint of the configuration they were started
-// under, and a worker whose configuration differs refuses their activities:
-// during a rolling deploy, or beside a stray worker, one tenant must not be
-// switched by one config and rolled back by another.
+// what a migration does: which databases, clusters, zone, hostnames, queues
+// and options it works on. Endpoints and credentials are left out: DSNs and
+// broker URLs count by the database or vhost they name, not by host, port,
+// user or password, and where a process finds its Temporal server and its
+// Cloudflare token (the temporal section, token_env, token_file) does not
+// count, since an operator's CLI and the workers in Kubernetes reach them by
+// other paths. A wave and its tenants carry the fingerprint of the
+// configuration they were started under, and a worker whose configuration
+// differs refuses their activities: during a rolling deploy, or beside a
+// stray worker, one tenant must not be switched by one config and rolled
+// back by another.
 func (c *Config) Fingerprint() string {
 	r := *c
 	r.Temporal = Temporal{}
 	r.Cloudflare.TokenEnv, r.Cloudflare.TokenFile = "", ""
-	r.Source.DSN = withoutPassword(r.Source.DSN)
-	r.Catalog.DSN = withoutPassword(r.Catalog.DSN)
+	r.Source.DSN = mariaDBDatabase(r.Source.DSN)
+	r.Catalog.DSN = urlDatabase(r.Catalog.DSN)
 	r.Clusters = slices.Clone(c.Clusters)
 	for i := range r.Clusters {
-		r.Clusters[i].DSN = withoutPassword(r.Clusters[i].DSN)
+		r.Clusters[i].DSN = urlDatabase(r.Clusters[i].DSN)
 	}
-	for _, s := range []*string{&r.RabbitMQ.OldURL, &r.RabbitMQ.NewURL, &r.RabbitMQ.OldManagementURL, &r.RabbitMQ.NewManagementURL} {
-		*s = withoutPassword(*s)
-	}
+	r.RabbitMQ.OldURL, r.RabbitMQ.NewURL = urlDatabase(r.RabbitMQ.OldURL), urlDatabase(r.RabbitMQ.NewURL)
+	r.RabbitMQ.OldManagementURL, r.RabbitMQ.NewManagementURL = "", ""
 	// Empty values are dropped (a file's "key: []" is no setting, as an
 	// absent key is not), and encoding/json writes map keys sorted: the same
 	// settings give the same bytes.
@@ -83,26 +84,21 @@ func pruneEmpty(v any) any {
 	return v
 }
 
-// withoutPassword drops the password of a URL (postgres://u:p@h/db, its
-// password= parameter too) or of a MariaDB DSN (u:p@tcp(h:3306)/db).
-func withoutPassword(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.Host+u.Path != "" {
-		if u.User != nil {
-			u.User = url.User(u.User.Username())
-		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Del("password")
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
+// urlDatabase is what a postgres:// or amqp:// URL names: its database or
+// vhost, the path.
+func urlDatabase(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "" // validation refuses it before any fingerprint is taken
 	}
-	at := strings.LastIndex(dsn, "@")
-	if at < 0 {
-		return dsn
-	}
-	if colon := strings.Index(dsn[:at], ":"); colon >= 0 {
-		return dsn[:colon] + dsn[at:]
-	}
-	return dsn
+	return u.Path
+}
+
+// mariaDBDatabase is the database a MariaDB DSN (user:pass@tcp(host)/db?params)
+// names: after the last slash, before the parameters. A password may hold
+// a slash, but no slash follows the address.
+func mariaDBDatabase(dsn string) string {
+	db := dsn[strings.LastIndex(dsn, "/")+1:]
+	db, _, _ = strings.Cut(db, "?")
+	return db
 }

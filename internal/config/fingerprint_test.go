@@ -6,7 +6,8 @@ import (
 )
 
 // The fingerprint changes with the settings that decide what a migration
-// does, not with a password or where the Temporal server and the token are.
+// does, not with a password, an endpoint, or where the Temporal server and
+// the token are.
 func TestFingerprintIsOfTheNonSecretParts(t *testing.T) {
 	load := func(password, zone string) *Config {
 		t.Helper()
@@ -33,8 +34,9 @@ func TestFingerprintIsOfTheNonSecretParts(t *testing.T) {
 		t.Fatal("an empty list or map changed the fingerprint")
 	}
 	b.Temporal.Address, b.Temporal.TLS.CAFile, b.Cloudflare.TokenFile = "temporal.prod:7233", "/etc/ca.pem", "/run/secrets/cf"
+	b.Clusters[0].DSN = strings.Replace(b.Clusters[0].DSN, "@", "@forwarded-", 1) // another host, the same database
 	if a.Fingerprint() != b.Fingerprint() {
-		t.Fatal("where the Temporal server and the token are changed the fingerprint")
+		t.Fatal("where the Temporal server, the token or a cluster's host is changed the fingerprint")
 	}
 	a.Clusters[0].MaxDatabases++
 	if a.Fingerprint() == b.Fingerprint() {
@@ -42,18 +44,22 @@ func TestFingerprintIsOfTheNonSecretParts(t *testing.T) {
 	}
 }
 
-func TestWithoutPassword(t *testing.T) {
+func TestFingerprintCountsDatabasesNotEndpoints(t *testing.T) {
 	for in, want := range map[string]string{
-		"app:s3cret@tcp(db:3306)/legacy":                    "app@tcp(db:3306)/legacy",
-		"app:p@ss@tcp(db:3306)/legacy":                      "app@tcp(db:3306)/legacy",
-		"root@tcp(127.0.0.1:3306)/legacy":                   "root@tcp(127.0.0.1:3306)/legacy",
-		"postgres://u:s3cret@h:5432/db?sslmode=disable":     "postgres://u@h:5432/db?sslmode=disable",
-		"postgres://u@h/db?password=s3cret&sslmode=require": "postgres://u@h/db?sslmode=require",
-		"amqp://guest:guest@127.0.0.1:5672/legacy":          "amqp://guest@127.0.0.1:5672/legacy",
-		"": "",
+		"app:s3cret@tcp(db:3306)/legacy":              "legacy",
+		"app:/p@ss/word@tcp(db:3306)/legacy?tls=true": "legacy",
+		"root@unix(/run/mysqld/mysqld.sock)/legacy":   "legacy",
 	} {
-		if got := withoutPassword(in); got != want {
-			t.Errorf("withoutPassword(%q) = %q; want %q", in, got, want)
+		if got := mariaDBDatabase(in); got != want {
+			t.Errorf("mariaDBDatabase(%q) = %q; want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"postgres://u:s3cret@h:5432/db?sslmode=disable&sslpassword=x": "/db",
+		"amqp://guest:guest@127.0.0.1:5672/legacy":                    "/legacy",
+	} {
+		if got := urlDatabase(in); got != want {
+			t.Errorf("urlDatabase(%q) = %q; want %q", in, got, want)
 		}
 	}
 }
