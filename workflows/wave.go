@@ -347,7 +347,7 @@ func (w *wave) record(ctx workflow.Context, s TenantStatus) {
 
 func (w *wave) abort(ctx workflow.Context) {
 	w.st.Aborted = true
-	for tenant := range w.st.Running {
+	for _, tenant := range slices.Sorted(maps.Keys(w.st.Running)) { // in order: workflow code
 		_ = workflow.SignalExternalWorkflow(ctx, TenantWorkflowID(tenant), "", SignalAbort, nil)
 	}
 }

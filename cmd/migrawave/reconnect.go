@@ -10,18 +10,18 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/migrawave/migrawave/internal/temporalclient"
 )
 
 // defaultReconnectTimeout is how long watch and status wait for a Temporal
-// server that went away (a restart takes the dev server about ten seconds).
+// server that stopped answering (a restart takes the dev server about ten
+// seconds).
 const defaultReconnectTimeout = 5 * time.Minute
 
 // reconnecting runs call until it succeeds, fails for a reason other than
-// an unreachable Temporal server, or the server has been unreachable for
-// longer than patience. It says once on out that it is reconnecting, and
-// again when it is back.
+// Temporal not answering, or Temporal has not answered for longer than
+// patience. It says once on out that it is retrying, and again when Temporal
+// answers. The caller has reached Temporal once: a wrong address or a
+// refused certificate fails at the dial, not here.
 func reconnecting(ctx context.Context, out io.Writer, address string, patience time.Duration, call func() error) error {
 	var lost time.Time
 	wait := time.Second
@@ -29,16 +29,16 @@ func reconnecting(ctx context.Context, out io.Writer, address string, patience t
 		err := call()
 		if err == nil || !unreachable(err) || ctx.Err() != nil {
 			if err == nil && !lost.IsZero() {
-				fmt.Fprintf(out, "reconnected to the Temporal server at %s after %s\n", address, time.Since(lost).Round(time.Second))
+				fmt.Fprintf(out, "Temporal at %s answers again, after %s\n", address, time.Since(lost).Round(time.Second))
 			}
 			return err
 		}
 		if lost.IsZero() {
 			lost = time.Now()
-			fmt.Fprintf(out, "lost the Temporal server at %s; reconnecting for up to %s\n", address, patience)
+			fmt.Fprintf(out, "no answer from Temporal at %s (%s); retrying for up to %s\n", address, status.Code(err), patience)
 		}
 		if time.Since(lost) >= patience {
-			return fmt.Errorf("the Temporal server at %s has not answered for %s: %v", address, patience, err)
+			return fmt.Errorf("no answer from Temporal at %s for %s: %v", address, patience, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -49,15 +49,13 @@ func reconnecting(ctx context.Context, out io.Writer, address string, patience t
 	}
 }
 
-// unreachable says whether err means the server could not be reached or did
-// not answer in time, which a retry can fix, as opposed to an answer.
+// unreachable says whether err is Temporal not answering (a restart, a
+// network blip, a query no worker answered in time), which a retry can fix,
+// as opposed to an answer.
 func unreachable(err error) bool {
-	var dial *temporalclient.UnreachableError
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
-	switch {
-	case errors.As(err, &dial), errors.As(err, &unavailable), errors.As(err, &deadline),
-		errors.Is(err, context.DeadlineExceeded):
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	code := status.Code(err)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -249,7 +250,7 @@ func newWaveStatusCmd(a *app) *cobra.Command {
 		Short: "Show a wave's counts, failed tenants with reasons, and ETA",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, tc, err := a.temporalPatiently(cmd, patience)
+			cfg, tc, err := a.temporal(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -270,24 +271,9 @@ func newWaveStatusCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// temporalPatiently dials Temporal as temporal does, waiting out a server
-// that is restarting.
-func (a *app) temporalPatiently(cmd *cobra.Command, patience time.Duration) (*config.Config, client.Client, error) {
-	cfg, err := a.config()
-	if err != nil {
-		return nil, nil, err
-	}
-	var tc client.Client
-	err = reconnecting(cmd.Context(), cmd.ErrOrStderr(), cfg.Temporal.Address, patience, func() (err error) {
-		_, tc, err = a.temporal(cmd.Context())
-		return err
-	})
-	return cfg, tc, err
-}
-
 func addReconnectFlag(cmd *cobra.Command, patience *time.Duration) {
 	cmd.Flags().DurationVar(patience, "reconnect-timeout", defaultReconnectTimeout,
-		"how long to keep reconnecting to a Temporal server that went away (a restart) before giving up")
+		"how long to keep retrying when Temporal stops answering (a restart) before giving up")
 }
 
 // waveStatus queries a wave; closed is the workflow's end state, or "" while it runs.
@@ -366,7 +352,7 @@ func newWaveWatchCmd(a *app) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, tc, err := a.temporalPatiently(cmd, patience)
+			cfg, tc, err := a.temporal(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -436,8 +422,8 @@ func newWaveSetConcurrencyCmd(a *app) *cobra.Command {
 		Short: "Change how many tenants a running wave migrates at once",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var n int
-			if _, err := fmt.Sscan(args[1], &n); err != nil || n < 1 {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
 				return fmt.Errorf("concurrency: %q is not a whole number of at least 1", args[1])
 			}
 			return a.signal(cmd, workflows.WaveWorkflowID(args[0]), workflows.SignalSetConcurrency, n, "wave "+args[0])
@@ -456,8 +442,8 @@ workers' migration.copy_max_rows_per_second, -1 lifts any limit. A tenant
 with a limit of its own in the wave's overrides keeps it.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var n int64
-			if _, err := fmt.Sscan(args[1], &n); err != nil || n < -1 {
+			n, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || n < -1 {
 				return fmt.Errorf("rate: %q is not a number of rows per second (0: the workers' default, -1: no limit)", args[1])
 			}
 			return a.signal(cmd, workflows.WaveWorkflowID(args[0]), workflows.SignalSetRate, n, "wave "+args[0])

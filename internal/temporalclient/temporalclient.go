@@ -44,25 +44,10 @@ func DialWith(ctx context.Context, cfg config.Temporal, logger *slog.Logger, met
 	defer cancel()
 	c, err := client.DialContext(dialCtx, opts)
 	if err != nil {
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner // the SDK's wrapping says nothing more
-		}
-		return nil, &UnreachableError{Address: cfg.Address, Namespace: cfg.Namespace, Err: err}
+		return nil, fmt.Errorf("temporal: cannot reach %s (namespace %s): %v", cfg.Address, cfg.Namespace, errors.Unwrap(err))
 	}
 	return c, nil
 }
-
-// UnreachableError is a Temporal server that did not answer the dial.
-type UnreachableError struct {
-	Address, Namespace string
-	Err                error
-}
-
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("temporal: cannot reach %s (namespace %s): %v", e.Address, e.Namespace, e.Err)
-}
-
-func (e *UnreachableError) Unwrap() error { return e.Err }
 
 func tlsConfig(t config.TLS) (*tls.Config, error) {
 	out := &tls.Config{ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
