@@ -87,7 +87,7 @@ func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateData
 		return CreateDatabaseResult{}, badInput(err)
 	}
 	database := target.DatabaseName(a.cfg.Migration.DatabaseTemplate, in.TenantID)
-	marker := "migrawave run " + activity.GetInfo(ctx).WorkflowExecution.RunID
+	marker := target.RunMarker(activity.GetInfo(ctx).WorkflowExecution.RunID)
 	conn, err := target.ConnectCluster(ctx, cl)
 	if err != nil {
 		return CreateDatabaseResult{}, err

@@ -22,14 +22,17 @@ type ResetReport struct {
 	DryRun  bool   `json:"dry_run,omitempty"`
 }
 
-// Reset gives the demo a clean start under cfg: it drops every database
-// that migration.database_template names on the configured clusters and
+// Reset gives the demo a clean start under cfg: it drops the databases a
+// migration created (their marker says so) whose names
+// migration.database_template gives, on the configured clusters, and
 // recreates the catalog database empty. With dryRun it only says what it
 // would drop. It is for the demo's own configuration: on any other it
 // drops real tenant databases.
 func Reset(ctx context.Context, cfg *config.Config, dryRun bool) (ResetReport, error) {
 	rep := ResetReport{DryRun: dryRun}
-	before, after, _ := strings.Cut(cfg.Migration.DatabaseTemplate, "{tenant}")
+	// The names DatabaseName gives, around a tenant id of letters only.
+	const tenant = "tenantxyz"
+	before, after, _ := strings.Cut(target.DatabaseName(cfg.Migration.DatabaseTemplate, tenant), tenant)
 	for _, cl := range cfg.Clusters {
 		conn, err := target.ConnectCluster(ctx, cl)
 		if err != nil {
@@ -70,14 +73,26 @@ func Reset(ctx context.Context, cfg *config.Config, dryRun bool) (ResetReport, e
 	return rep, nil
 }
 
-// tenantDatabases lists the databases the template before{tenant}after names.
+// tenantDatabases lists the databases a migration created whose names the
+// template before{tenant}after gives: a template of "{tenant}" alone must
+// not select the catalog, nor any database migrawave did not make.
 func tenantDatabases(ctx context.Context, conn *target.Cluster, before, after string) ([]string, error) {
 	names, err := conn.Databases(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, n := range names {
-		if len(n) > len(before)+len(after) && strings.HasPrefix(n, before) && strings.HasSuffix(n, after) {
+		if len(n) <= len(before)+len(after) || !strings.HasPrefix(n, before) || !strings.HasSuffix(n, after) {
+			continue
+		}
+		marker, err := conn.Marker(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if target.IsMigrationMarker(marker) {
 			out = append(out, n)
 		}
 	}
-	return out, err
+	return out, nil
 }

@@ -131,6 +131,15 @@ func (c *Cluster) Databases(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// markerPrefix starts the marker of every database a migration created.
+const markerPrefix = "migrawave run "
+
+// RunMarker is the marker of the databases the workflow run runID creates.
+func RunMarker(runID string) string { return markerPrefix + runID }
+
+// IsMigrationMarker says whether a marker is one a migration set.
+func IsMigrationMarker(marker string) bool { return strings.HasPrefix(marker, markerPrefix) }
+
 // Marker returns the database's comment, which migrawave sets to the run
 // that created it ("" when none or no such database).
 func (c *Cluster) Marker(ctx context.Context, database string) (string, error) {
