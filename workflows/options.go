@@ -29,13 +29,19 @@ func light(ctx workflow.Context) workflow.Context {
 // heavy is for copying, indexing and verifying, on the data task queue whose
 // workers bound their concurrent copies. The heartbeat timeout is what
 // notices a dead worker: the activity then resumes from its checkpoint on
-// another one.
-func heavy(ctx workflow.Context, queue string, rows int64) workflow.Context {
+// another one. rowsPerSecond is the copy's limit when the wave or the
+// tenant sets one below 2,000 (0: none known; a limit the workers' config
+// sets is not, and must not be far below that).
+func heavy(ctx workflow.Context, queue string, rows, rowsPerSecond int64) workflow.Context {
+	perSecond := int64(2_000)
+	if rowsPerSecond > 0 {
+		perSecond = min(perSecond, rowsPerSecond)
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: queue,
-		// Generous for the largest tenants (tens of millions of rows); the
-		// heartbeat, not this, detects a stuck copy.
-		StartToCloseTimeout: 2*time.Hour + time.Duration(rows/2_000)*time.Second,
+		// Generous for the largest tenants (tens of millions of rows) and
+		// their throttled copies; the heartbeat, not this, detects a stuck copy.
+		StartToCloseTimeout: 2*time.Hour + time.Duration(rows/perSecond)*time.Second,
 		// Activities heartbeat at least every 10 seconds.
 		HeartbeatTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{

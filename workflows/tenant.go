@@ -137,7 +137,7 @@ func (m *migration) run(ctx workflow.Context) error {
 	}
 	var copied activities.CopyResult
 	copyIn := activities.CopyInput{DatabaseInput: db, MaxRowsPerSecond: m.in.Options.MaxRowsPerSecond}
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.CopyData, copyIn).Get(ctx, &copied); err != nil {
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, m.in.Options.MaxRowsPerSecond), data.CopyData, copyIn).Get(ctx, &copied); err != nil {
 		return err
 	}
 	m.status.Tables, m.status.Rows, m.status.Bytes = copied.Tables, copied.Rows, copied.Bytes
@@ -145,14 +145,14 @@ func (m *migration) run(ctx workflow.Context) error {
 	if err := m.enter(ctx, PhaseIndexing); err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.BuildIndexes, db).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.BuildIndexes, db).Get(ctx, nil); err != nil {
 		return err
 	}
 
 	if err := m.enter(ctx, PhaseVerifying); err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate), data.Verify, db).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.Verify, db).Get(ctx, nil); err != nil {
 		return err
 	}
 

@@ -160,11 +160,18 @@ func (w *wave) validate() error {
 		return fmt.Errorf("the wave has no tenants")
 	case w.in.MaxFailed < 0 || w.in.MaxFailedPercent < 0 || w.in.MaxFailedPercent > 100:
 		return fmt.Errorf("the failure budget must be a count ≥ 0 or a percentage between 0 and 100")
-	case w.in.Options.MaxRowsPerSecond < -1:
-		return fmt.Errorf("options.max_rows_per_second must be rows per second, 0 (the workers' default) or -1 (no limit), got %d", w.in.Options.MaxRowsPerSecond)
 	}
-	for _, tenant := range slices.Sorted(maps.Keys(w.in.Overrides)) { // in order: workflow code
-		if o := w.in.Overrides[tenant]; o.MaxRowsPerSecond < -1 {
+	return w.in.CheckOptions()
+}
+
+// CheckOptions checks the wave's options and overrides: the wave's own
+// check, which the CLI makes too before it starts one.
+func (in WaveInput) CheckOptions() error {
+	if in.Options.MaxRowsPerSecond < -1 {
+		return fmt.Errorf("options.max_rows_per_second must be rows per second, 0 (the workers' default) or -1 (no limit), got %d", in.Options.MaxRowsPerSecond)
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(in.Overrides)) { // in order: workflow code
+		if o := in.Overrides[tenant]; o.MaxRowsPerSecond < -1 {
 			return fmt.Errorf("overrides.%s.max_rows_per_second must be rows per second, 0 (the wave's limit) or -1 (no limit), got %d", tenant, o.MaxRowsPerSecond)
 		}
 	}

@@ -120,7 +120,7 @@ func TestWaveStartRefusesBadInputBeforeStarting(t *testing.T) {
 		{[]string{"--concurrency", "3"}, "the wave has no tenants"},
 		{[]string{"--tenants", "a", "--max-failed-percent", "140"}, "--max-failed-percent: must be between 0 and 100"},
 		{[]string{"--tenants", "acme-0001,globex-0002,acme-0001"}, "tenant acme-0001 is listed twice in the wave"},
-		{[]string{"--tenants", "a", "--max-rows-per-second", "-5"}, "--max-rows-per-second: must be a number of rows"},
+		{[]string{"--tenants", "a", "--max-rows-per-second", "-5"}, "options.max_rows_per_second must be rows per second, 0 (the workers' default) or -1 (no limit), got -5"},
 	}
 	for _, c := range cases {
 		args := append([]string{"--config", conf, "wave", "start", "--id", "w-bad"}, c.args...)

@@ -208,8 +208,9 @@ func checkWaveInput(cfg *config.Config, in workflows.WaveInput) error {
 		return fmt.Errorf("--max-failed: must not be negative, got %d", in.MaxFailed)
 	case in.MaxFailedPercent < 0 || in.MaxFailedPercent > 100:
 		return fmt.Errorf("--max-failed-percent: must be between 0 and 100, got %g", in.MaxFailedPercent)
-	case in.Options.MaxRowsPerSecond < -1:
-		return fmt.Errorf("--max-rows-per-second: must be a number of rows, 0 (the workers' default) or -1 (no limit), got %d", in.Options.MaxRowsPerSecond)
+	}
+	if err := in.CheckOptions(); err != nil {
+		return err
 	}
 	if dup := workflows.FirstDuplicate(in.Tenants); dup != "" {
 		return fmt.Errorf("tenant %s is listed twice in the wave", dup)

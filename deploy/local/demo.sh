@@ -7,13 +7,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG=${CONFIG:-$ROOT/deploy/local/migrawave.yaml}
 TENANTS=${DEMO_TENANTS:-50}
 CONCURRENCY=${DEMO_CONCURRENCY:-6}
-# Tests run the demo under names of their own: a tenant id prefix, their own
-# logs folder and metrics ports (beside the demo's config).
+# Tests run the demo under names of their own: a config (CONFIG), a tenant id
+# prefix, their own logs folder, metrics ports and task queues. The task
+# queues must be the config's temporal.task_queue and data_task_queue; the
+# Temporal server is the local stack's.
 PREFIX=${DEMO_PREFIX:-}
 LOGS=${DEMO_LOGS:-$ROOT/.local/logs}
 METRICS_PORT=${DEMO_METRICS_PORT:-9464} # the workers' are this and the next; 0: any free ones
-TASK_QUEUE=${DEMO_TASK_QUEUE:-migrawave}                # temporal.task_queue of $CONFIG
-DATA_TASK_QUEUE=${DEMO_DATA_TASK_QUEUE:-migrawave-data} # temporal.data_task_queue
+TASK_QUEUE=${DEMO_TASK_QUEUE:-migrawave}
+DATA_TASK_QUEUE=${DEMO_DATA_TASK_QUEUE:-migrawave-data}
 TEMPORAL=$(bash "$ROOT/deploy/local/stack.sh" temporal-path)
 WAVE="${PREFIX}demo-$(date +%Y%m%d-%H%M%S)"
 BIN=${MIGRAWAVE_BIN:-$ROOT/bin/migrawave}
