@@ -33,5 +33,10 @@ func withConfig(ctx workflow.Context, fp *string) workflow.Context {
 			workflow.GetLogger(ctx).Warn("no configuration fingerprint: activities will run on any worker", "error", err)
 		}
 	}
-	return workflow.WithValue(ctx, configKey{}, *fp)
+	return WithConfigFingerprint(ctx, *fp)
+}
+
+// WithConfigFingerprint returns ctx carrying the configuration fingerprint fp.
+func WithConfigFingerprint(ctx workflow.Context, fp string) workflow.Context {
+	return workflow.WithValue(ctx, configKey{}, fp)
 }
