@@ -31,7 +31,7 @@ SOURCE_TOTAL=0
 for t in "${TABLES[@]}"; do
 	SOURCE_TOTAL=$((SOURCE_TOTAL + $(source_count "$t")))
 done
-fresh_pg_db "$DB"
+fresh_pg_db "$DB" drop # migrawave creates it, owned by the application role
 log "copy of $SOURCE_TOTAL rows at --max-rows-per-second $RATE (at least $((SOURCE_TOTAL / RATE)) s) -> $CLUSTER/$DB"
 out=$WORK/runs/throttled-copy.json
 timed throttled "$MIGRAWAVE" copy --config "$CONFIG" --tenant "$TENANT" --cluster "$CLUSTER" --output json \
