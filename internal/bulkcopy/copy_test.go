@@ -295,3 +295,27 @@ func TestRowsThePostgresTargetCannotTakeNameTableAndKey(t *testing.T) {
 		t.Fatalf("unsigned key past 2^63-1: %v", err)
 	}
 }
+
+// A table whose name has a hyphen, a space, a dot and capitals, and no key,
+// is refused until the config names its key, then copies and verifies.
+func TestKeylessTableWithAnOddNameCopiesOnceItsKeyIsNamed(t *testing.T) {
+	const table = "Utilisateurs Yvelines.2013-06-28"
+	f := tenantfixture.New(t, "CREATE TABLE `"+table+"` (tenant_id varchar(64) NOT NULL, uid int NOT NULL, name varchar(20)) ENGINE=InnoDB")
+	f.Exec("INSERT INTO `" + table + "` VALUES ('acme', 1, 'a'), ('acme', 2, 'b'), ('globex', 3, 'c')")
+	ctx := context.Background()
+	if _, err := transfer.Open(ctx, f.Cfg, "acme", tenantfixture.Cluster, true); err == nil || !strings.Contains(err.Error(), "source.tables.<name>.key") {
+		t.Fatalf("a keyless table: %v; want the advice to name its key", err)
+	}
+	f.Cfg.Source.Tables[table] = config.Table{Key: []string{"tenant_id", "uid"}}
+	if err := f.Cfg.Validate(); err != nil {
+		t.Fatalf("the config refuses the advice it gave: %v", err)
+	}
+	tr := f.Open("acme")
+	rep, err := tr.Copier().Run(ctx, bulkcopy.Options{})
+	if err != nil || rep.Rows != 2 {
+		t.Fatalf("copy: %+v, %v; want 2 rows", rep, err)
+	}
+	if vr, err := tr.Verifier().Run(ctx, verify.Options{}); err != nil || !vr.Match {
+		t.Fatalf("verify: %s, %v", vr.Summary(), err)
+	}
+}

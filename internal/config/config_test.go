@@ -71,7 +71,7 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"mode", "zone_id: z1", "zone_id: z1\n  mode: carrier-pigeon", `cloudflare.mode: "carrier-pigeon" is not dns or tunnel`},
 		{"tunnel needs id", "zone_id: z1", "zone_id: z1\n  mode: tunnel", "cloudflare.tunnel_id: required in tunnel mode"},
 		{"not yaml", "clusters:", "clusters: [", "not valid YAML"},
-		{"table name", "source:\n", "source:\n  tables:\n    \"x; drop\":\n      global: true\n", `source.tables.x; drop: "x; drop" is not a valid table name`},
+		{"table name", "source:\n", "source:\n  tables:\n    \"x \":\n      global: true\n", `source.tables.x : "x " ends with a space, which MariaDB does not allow`},
 		{"owner with global", "source:\n", "source:\n  tables:\n    lines:\n      global: true\n      owner: {table: invoices, via: invoice_id}\n", "source.tables.lines.owner: a global or excluded table has no owner"},
 	}
 	for _, c := range cases {
@@ -133,5 +133,26 @@ func TestUnknownCluster(t *testing.T) {
 	}
 	if _, err := cfg.Cluster("pg-z"); err == nil || !strings.Contains(err.Error(), `unknown cluster "pg-z" (configured: pg-a)`) {
 		t.Fatalf("Cluster(pg-z) = %v", err)
+	}
+}
+
+// Any name MariaDB accepts for a table or column is accepted (every use is
+// quoted), and a name MariaDB refuses is refused with the rule it breaks.
+func TestTableNamesAreMariaDBs(t *testing.T) {
+	for _, name := range []string{"utilisateurs__Yvelines2013-06-28", "Odd name.v2-X", "x; drop", "Ünïcödé", strings.Repeat("a", 64)} {
+		if err := checkIdent("source.tables.t", name); err != nil {
+			t.Errorf("%q: %v; MariaDB accepts it", name, err)
+		}
+	}
+	for name, want := range map[string]string{
+		"":                      "a name is required",
+		strings.Repeat("a", 65): "65 characters long; MariaDB allows 64",
+		"trailing ":             "ends with a space",
+		"nul\x00":               "U+0000",
+		"smile😀":                "U+1F600",
+	} {
+		if err := checkIdent("source.tables.t", name); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v; want an error saying %q", name, err, want)
+		}
 	}
 }

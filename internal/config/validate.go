@@ -5,13 +5,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // namePattern is what we accept for names that end up in SQL identifiers,
 // hostnames and workflow ids: clusters, tables, columns.
 var namePattern = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,62}$`)
-
-var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // Validate checks the whole configuration and returns the first problem,
 // named by its key path.
@@ -42,13 +41,13 @@ func (c *Config) validateSource() error {
 	if c.Source.DSN == "" {
 		return fmt.Errorf("source.dsn: required (a MariaDB DSN like user:pass@tcp(host:3306)/legacy)")
 	}
-	if !identPattern.MatchString(c.Source.TenantColumn) {
-		return fmt.Errorf("source.tenant_column: %q is not a valid column name", c.Source.TenantColumn)
+	if err := checkIdent("source.tenant_column", c.Source.TenantColumn); err != nil {
+		return err
 	}
 	for name, t := range c.Source.Tables {
 		path := "source.tables." + name
-		if !identPattern.MatchString(name) {
-			return fmt.Errorf("%s: %q is not a valid table name", path, name)
+		if err := checkIdent(path, name); err != nil {
+			return err
 		}
 		if t.Global && t.Exclude {
 			return fmt.Errorf("%s: global and exclude are exclusive", path)
@@ -57,21 +56,21 @@ func (c *Config) validateSource() error {
 			if t.Global || t.Exclude {
 				return fmt.Errorf("%s.owner: a global or excluded table has no owner", path)
 			}
-			if !identPattern.MatchString(t.Owner.Table) {
-				return fmt.Errorf("%s.owner.table: %q is not a valid table name", path, t.Owner.Table)
+			if err := checkIdent(path+".owner.table", t.Owner.Table); err != nil {
+				return err
 			}
-			if !identPattern.MatchString(t.Owner.Via) {
-				return fmt.Errorf("%s.owner.via: %q is not a valid column name", path, t.Owner.Via)
+			if err := checkIdent(path+".owner.via", t.Owner.Via); err != nil {
+				return err
 			}
 		}
 		for _, k := range t.Key {
-			if !identPattern.MatchString(k) {
-				return fmt.Errorf("%s.key: %q is not a valid column name", path, k)
+			if err := checkIdent(path+".key", k); err != nil {
+				return err
 			}
 		}
 		for col := range t.Columns {
-			if !identPattern.MatchString(col) {
-				return fmt.Errorf("%s.columns.%s: not a valid column name", path, col)
+			if err := checkIdent(path+".columns."+col, col); err != nil {
+				return err
 			}
 		}
 	}
@@ -209,4 +208,28 @@ func checkURL(path, raw string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("%s: scheme must be %s, got %q", path, strings.Join(schemes, " or "), u.Scheme)
+}
+
+// checkIdent accepts any name MariaDB accepts for a table or column (every
+// use is quoted), and says which of MariaDB's rules a name breaks: 1 to 64
+// characters, none of them NUL or outside Unicode's Basic Multilingual
+// Plane, and no space at the end.
+func checkIdent(path, name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case name == "":
+		return fmt.Errorf("%s: a name is required", path)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%s: %q is not valid UTF-8", path, name)
+	case n > 64:
+		return fmt.Errorf("%s: %q is %d characters long; MariaDB allows 64", path, name, n)
+	case strings.HasSuffix(name, " "):
+		return fmt.Errorf("%s: %q ends with a space, which MariaDB does not allow", path, name)
+	}
+	for _, r := range name {
+		if r == 0 || r > 0xFFFF {
+			return fmt.Errorf("%s: %q holds %U, which MariaDB does not allow in a name", path, name, r)
+		}
+	}
+	return nil
 }
