@@ -55,6 +55,26 @@ type Source struct {
 	DSN          string           `yaml:"dsn"`
 	TenantColumn string           `yaml:"tenant_column"`
 	Tables       map[string]Table `yaml:"tables"`
+	// OnUnconvertible says what becomes of text in a legacy character set
+	// that has no Unicode mapping: OnUnconvertibleRefuse (the default) stops
+	// the copy naming the row, OnUnconvertibleReplace writes U+FFFD and
+	// counts it. A table may say otherwise.
+	OnUnconvertible string `yaml:"on_unconvertible"`
+}
+
+// What becomes of text with no Unicode mapping.
+const (
+	OnUnconvertibleRefuse  = "refuse"
+	OnUnconvertibleReplace = "replace"
+)
+
+// Replaces reports whether unconvertible text of the named table is
+// replaced rather than refused.
+func (s Source) Replaces(table string) bool {
+	if p := s.Tables[table].OnUnconvertible; p != "" {
+		return p == OnUnconvertibleReplace
+	}
+	return s.OnUnconvertible == OnUnconvertibleReplace
 }
 
 // Table holds per-table overrides of what discovery finds in the source schema.
@@ -66,6 +86,12 @@ type Table struct {
 	Exclude bool              `yaml:"exclude"`
 	Key     []string          `yaml:"key"`
 	Columns map[string]Column `yaml:"columns"`
+	// SkipChecks names CHECK constraints (as MariaDB names them) the target
+	// is created without; any other check that cannot be translated stops
+	// the schema conversion.
+	SkipChecks []string `yaml:"skip_checks"`
+	// OnUnconvertible overrides Source.OnUnconvertible for this table.
+	OnUnconvertible string `yaml:"on_unconvertible"`
 }
 
 // Owner is the parent table and the column of this table that references it.

@@ -44,10 +44,21 @@ func (c *Config) validateSource() error {
 	if err := checkIdent("source.tenant_column", c.Source.TenantColumn); err != nil {
 		return err
 	}
+	if err := checkOnUnconvertible("source.on_unconvertible", c.Source.OnUnconvertible); err != nil {
+		return err
+	}
 	for name, t := range c.Source.Tables {
 		path := "source.tables." + name
 		if err := checkIdent(path, name); err != nil {
 			return err
+		}
+		if err := checkOnUnconvertible(path+".on_unconvertible", t.OnUnconvertible); err != nil {
+			return err
+		}
+		for _, k := range t.SkipChecks {
+			if k == "" {
+				return fmt.Errorf("%s.skip_checks: an empty name", path)
+			}
 		}
 		if t.Global && t.Exclude {
 			return fmt.Errorf("%s: global and exclude are exclusive", path)
@@ -75,6 +86,14 @@ func (c *Config) validateSource() error {
 		}
 	}
 	return nil
+}
+
+func checkOnUnconvertible(path, policy string) error {
+	switch policy {
+	case "", OnUnconvertibleRefuse, OnUnconvertibleReplace:
+		return nil
+	}
+	return fmt.Errorf("%s: %q is neither %s nor %s", path, policy, OnUnconvertibleRefuse, OnUnconvertibleReplace)
 }
 
 func (c *Config) validateCatalog() error {

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,7 +30,16 @@ type Table struct {
 	PrimaryKey  []string
 	Indexes     []Index
 	ForeignKeys []ForeignKey
-	Notes       []string
+	// Checks are the table's translated CHECK constraints.
+	Checks []Check
+	Notes  []string
+}
+
+// Check is a translated CHECK constraint.
+type Check struct {
+	Name   string // the target constraint's name
+	Source string // the source constraint's name
+	Expr   string
 }
 
 // Column is one target column.
@@ -61,6 +71,7 @@ func (c *Column) Copied() bool { return c.Generated == "" }
 // Index is a secondary index created after the data.
 type Index struct {
 	Name    string
+	Source  string // the source index's name
 	Unique  bool
 	Columns []string
 }
@@ -68,6 +79,7 @@ type Index struct {
 // ForeignKey between two tenant tables, created after the data.
 type ForeignKey struct {
 	Name       string
+	Source     string // the source constraint's name
 	Columns    []string
 	RefTable   string
 	RefColumns []string
@@ -137,37 +149,99 @@ func (t *Table) Column(name string) *Column {
 	return nil
 }
 
-// Convert maps the tenant layout to the target schema.
+// Convert maps the tenant layout to the target schema. Every object is
+// converted, noted, or refused: a refusal is an error naming the object and
+// the setting that would let it through.
 func Convert(l *source.Layout) (*Schema, error) {
+	s, refused := Plan(l)
+	if len(refused) > 0 {
+		lines := make([]string, len(refused))
+		for i, r := range refused {
+			lines[i] = r.Reason
+		}
+		return nil, fmt.Errorf("schema: %s", strings.Join(lines, "; "))
+	}
+	return s, nil
+}
+
+// Refusal is a table that cannot be converted, and why.
+type Refusal struct {
+	Table  string `json:"table"`
+	Reason string `json:"reason"`
+}
+
+// Plan maps what it can of the tenant layout to the target schema, and
+// says what it refuses, one line per object: a review of every object
+// before a campaign, where Convert stops at the first table refused.
+func Plan(l *source.Layout) (*Schema, []Refusal) {
 	s := &Schema{TimeZone: l.Schema.TimeZone}
 	keys := keyColumns(l)
 	names := map[string]string{}
-	var errs []string
+	var refused []Refusal
 	for _, st := range l.Tables {
-		t, err := convertTable(st, keys, l.Schema.AllowsZeroDates)
-		if err != nil {
-			errs = append(errs, err.Error())
+		t, errs := convertTable(st, keys, l.Schema.AllowsZeroDates)
+		for _, e := range errs {
+			refused = append(refused, Refusal{Table: st.Name, Reason: e})
+		}
+		if len(errs) > 0 {
 			continue
 		}
 		if other, dup := names[t.Name]; dup {
-			errs = append(errs, fmt.Sprintf("tables %s and %s both become %q in lower case", other, st.Name, t.Name))
+			refused = append(refused, Refusal{Table: st.Name, Reason: fmt.Sprintf("tables %s and %s both become %q in lower case", other, st.Name, t.Name)})
 			continue
 		}
 		names[t.Name] = st.Name
 		s.Tables = append(s.Tables, t)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("schema: %s", strings.Join(errs, "; "))
-	}
 	for _, t := range s.Tables {
 		s.addForeignKeys(t, l)
+	}
+	s.noteObjects(l)
+	for _, t := range s.Tables {
 		for _, n := range t.Notes {
 			if strings.HasPrefix(n, "warning: ") {
 				s.Warnings = append(s.Warnings, t.Name+": "+strings.TrimPrefix(n, "warning: "))
 			}
 		}
 	}
-	return s, nil
+	return s, refused
+}
+
+// noteObjects accounts for what the source holds besides tables, none of
+// which has a tenant's rows: each is a warning (it is not converted), a
+// trigger on a copied table a warning on that table.
+func (s *Schema) noteObjects(l *source.Layout) {
+	for _, o := range l.Schema.Objects {
+		if t, ok := s.triggerTable(o); ok {
+			t.Notes = append(t.Notes, fmt.Sprintf("warning: trigger %s (%s) %s", o.Name, o.Detail, objectOutcome(o, true)))
+			continue
+		}
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s %s %s", o.Kind, o.Name, objectOutcome(o, false)))
+	}
+}
+
+// triggerTable is the copied table o is a trigger of, if it is one.
+func (s *Schema) triggerTable(o source.Object) (*Table, bool) {
+	if o.Kind != "trigger" {
+		return nil, false
+	}
+	return s.Table(strings.ToLower(o.Table))
+}
+
+// objectOutcome says what becomes of an object other than a table;
+// copied is set for a trigger of a copied table.
+func objectOutcome(o source.Object, copied bool) string {
+	switch {
+	case o.Kind == "view":
+		return "not converted: create it in the tenant databases if the application reads it"
+	case o.Kind == "sequence":
+		return "not copied: it is shared by every tenant"
+	case copied:
+		return "not converted: what it does, the application or a PostgreSQL trigger must do"
+	case o.Kind == "trigger":
+		return "not converted: its table " + o.Table + " is not copied per tenant"
+	}
+	return "not converted: it runs in MariaDB only" // event, procedure, function
 }
 
 type colRef struct{ table, column string }
@@ -224,10 +298,11 @@ func targetName(name string) (string, error) {
 	return n, nil
 }
 
-func convertTable(st *source.TenantTable, keys map[colRef]bool, zeroDatesAllowed bool) (*Table, error) {
+// convertTable converts one table, or says what in it is refused.
+func convertTable(st *source.TenantTable, keys map[colRef]bool, zeroDatesAllowed bool) (*Table, []string) {
 	name, err := targetName(st.Name)
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", st.Name, err)
+		return nil, []string{fmt.Sprintf("table %s: %v", st.Name, err)}
 	}
 	t := &Table{Name: name, Source: st}
 	seen := map[string]string{}
@@ -248,8 +323,20 @@ func convertTable(st *source.TenantTable, keys map[colRef]bool, zeroDatesAllowed
 			t.Notes = append(t.Notes, c.Name+": "+n)
 		}
 	}
+	for _, c := range t.Columns {
+		if c.Source.Generated() {
+			t.translateGenerated(c)
+		}
+	}
+	errs = append(errs, t.convertChecks(st)...)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return nil, errs
+	}
+	if st.Partitioning != "" {
+		t.Notes = append(t.Notes, fmt.Sprintf("partitioned by %s in MariaDB: one plain table here, as each tenant has its own database", st.Partitioning))
+	}
+	if st.Versioned {
+		t.Notes = append(t.Notes, "warning: system-versioned in MariaDB: its current rows are copied, not its history")
 	}
 	lower := func(in []string) []string {
 		out := make([]string, len(in))
@@ -272,7 +359,7 @@ func convertTable(st *source.TenantTable, keys map[colRef]bool, zeroDatesAllowed
 			t.Notes = append(t.Notes, fmt.Sprintf("warning: %s index %s skipped", strings.ToLower(ix.Type), ix.Name))
 			continue
 		}
-		out := Index{Name: strings.ToLower(t.Name + "_" + ix.Name), Unique: ix.Unique}
+		out := Index{Name: strings.ToLower(t.Name + "_" + ix.Name), Source: ix.Name, Unique: ix.Unique}
 		for _, c := range ix.Columns {
 			out.Columns = append(out.Columns, strings.ToLower(c.Name))
 			if c.SubPart > 0 {
@@ -338,18 +425,15 @@ func convertColumn(st *source.TenantTable, sc source.Column, isKey, zeroDatesAll
 		c.Identity = true
 		c.NotNull = true
 	}
-	if sc.Generated() {
-		if expr, ok := translateExpression(sc.Generation); ok {
-			c.Generated = expr
-		} else {
-			c.Notes = append(c.Notes, fmt.Sprintf("warning: generated column copied as plain values: expression %q not translated", sc.Generation))
-		}
-	} else if !c.Identity {
+	if !sc.Generated() && !c.Identity {
 		def, note := translateDefault(sc, c)
 		c.Default = def
 		if note != "" {
 			c.Notes = append(c.Notes, note)
 		}
+	}
+	if sc.Invisible() {
+		c.Notes = append(c.Notes, "invisible in MariaDB: an ordinary column here, which SELECT * returns")
 	}
 	if strings.Contains(strings.ToLower(sc.Extra), "on update current_timestamp") {
 		c.OnUpdateNow = true
@@ -358,13 +442,74 @@ func convertColumn(st *source.TenantTable, sc source.Column, isKey, zeroDatesAll
 	return c, nil
 }
 
+// translateGenerated makes c a STORED generated column when its expression
+// translates, once every column of the table is converted (the expression
+// may name any of them); else c is copied as plain values.
+func (t *Table) translateGenerated(c *Column) {
+	expr, err := translateExpr(c.Source.Generation, t.sourceColumn)
+	if err != nil {
+		c.Notes = append(c.Notes, fmt.Sprintf("warning: generated column copied as plain values: expression %q not translated (%v)", c.Source.Generation, err))
+		t.Notes = append(t.Notes, c.Name+": "+c.Notes[len(c.Notes)-1])
+		return
+	}
+	c.Generated = expr
+}
+
+// sourceColumn finds a converted column by its source name, which MariaDB
+// compares without regard to case.
+func (t *Table) sourceColumn(name string) *Column {
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Source.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// convertChecks translates the table's CHECK constraints, or names each one
+// that does not translate and is not skipped by the config.
+func (t *Table) convertChecks(st *source.TenantTable) []string {
+	used := map[string]bool{truncate(t.Name + "_pkey"): true}
+	for _, c := range t.Columns {
+		if c.Check != "" {
+			used[truncate(t.Name+"_"+c.Name+"_check")] = true
+		}
+	}
+	var errs []string
+	for _, ck := range st.Checks {
+		if slices.Contains(st.SkipChecks, ck.Name) {
+			t.Notes = append(t.Notes, fmt.Sprintf("warning: check %s (%s) skipped, as configured", ck.Name, ck.Clause))
+			continue
+		}
+		expr, err := translateExpr(ck.Clause, t.sourceColumn)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: check %s (%s) cannot be translated to PostgreSQL (%v): set source.tables.%s.skip_checks: [%s] to create the table without it",
+				st.Name, ck.Name, ck.Clause, err, st.Name, ck.Name))
+			continue
+		}
+		name := t.Name + "_" + strings.ToLower(ck.Name)
+		if ck.Column {
+			name += "_check"
+		}
+		base := name
+		name = truncate(base)
+		for n := 2; used[name]; n++ {
+			suffix := fmt.Sprintf("_%d", n)
+			name = base[:min(len(base), identifierLimit-len(suffix))] + suffix
+		}
+		used[name] = true
+		t.Checks = append(t.Checks, Check{Name: name, Source: ck.Name, Expr: expr})
+	}
+	return errs
+}
+
 func (s *Schema) addForeignKeys(t *Table, l *source.Layout) {
 	for _, fk := range t.Source.ForeignKeys {
 		if _, ok := l.Table(fk.RefTable); !ok {
 			t.Notes = append(t.Notes, fmt.Sprintf("warning: foreign key %s to %s skipped: that table is not copied per tenant", fk.Name, fk.RefTable))
 			continue
 		}
-		out := ForeignKey{Name: strings.ToLower(t.Name + "_" + fk.Name), RefTable: strings.ToLower(fk.RefTable), OnDelete: fk.OnDelete, OnUpdate: fk.OnUpdate}
+		out := ForeignKey{Name: strings.ToLower(t.Name + "_" + fk.Name), Source: fk.Name, RefTable: strings.ToLower(fk.RefTable), OnDelete: fk.OnDelete, OnUpdate: fk.OnUpdate}
 		for i := range fk.Columns {
 			out.Columns = append(out.Columns, strings.ToLower(fk.Columns[i]))
 			out.RefColumns = append(out.RefColumns, strings.ToLower(fk.RefColumns[i]))
@@ -440,33 +585,4 @@ func translateDefault(sc source.Column, c *Column) (string, string) {
 		return quoteLiteral(lit), ""
 	}
 	return "", fmt.Sprintf("warning: default %s not translated: the column has no default", d)
-}
-
-var simpleExpression = regexp.MustCompile("^[`A-Za-z0-9_ .+\\-*/()]+$")
-
-// translateExpression turns a simple arithmetic generated-column expression
-// into PostgreSQL; anything else is copied as values instead.
-func translateExpression(expr string) (string, bool) {
-	if !simpleExpression.MatchString(expr) {
-		return "", false
-	}
-	var b strings.Builder
-	inIdent := false
-	for _, r := range expr {
-		switch {
-		case r == '`' && !inIdent:
-			inIdent = true
-			b.WriteByte('"')
-		case r == '`':
-			inIdent = false
-			b.WriteByte('"')
-		case inIdent:
-			b.WriteString(strings.ToLower(string(r)))
-		case r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '_':
-			return "", false // a bare word: a function or keyword we do not translate
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String(), !inIdent
 }

@@ -161,6 +161,9 @@ END $migrawave$`, fn, col, col, generated, generated, col))
 				quoteIdent(truncate(t.Name+"_"+c.Name+"_on_update")), tbl, fn))
 		}
 	}
+	for _, ck := range t.Checks {
+		b.Constraints = append(b.Constraints, Constraint{Name: ck.Name, Def: "CHECK (" + ck.Expr + ")"})
+	}
 	return b
 }
 

@@ -17,6 +17,18 @@ type Schema struct {
 	TimeZone string
 	// AllowsZeroDates is true when the server's sql_mode lets zero dates in.
 	AllowsZeroDates bool
+	// Objects are what the database holds besides tables: views, sequences,
+	// triggers, events, procedures and functions. None has rows of a tenant.
+	Objects []Object
+}
+
+// Object is a schema object other than a table.
+type Object struct {
+	Kind  string `json:"kind"` // view, sequence, trigger, event, procedure, function
+	Name  string `json:"name"`
+	Table string `json:"table,omitempty"` // a trigger's table
+	// Detail says what it does, e.g. "BEFORE INSERT" for a trigger.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Table is one source table.
@@ -30,6 +42,23 @@ type Table struct {
 	PrimaryKey   []string
 	Indexes      []Index
 	ForeignKeys  []ForeignKey
+	// Checks are the CHECK constraints, but for the json_valid() checks
+	// that mark JSON columns.
+	Checks []Check
+	// Partitioning is the partitioning method (RANGE, LIST, HASH, KEY…),
+	// empty when the table is not partitioned.
+	Partitioning string
+	// Versioned is set for a system-versioned table: it reads its current rows.
+	Versioned bool
+}
+
+// Check is a CHECK constraint. MariaDB names a column-level check after its
+// column, and reports its clause normalized: lower-case keywords and
+// functions, backquoted names.
+type Check struct {
+	Name   string
+	Column bool // declared with a column rather than the table
+	Clause string
 }
 
 // Column is one source column.
@@ -57,6 +86,9 @@ func (c Column) Unsigned() bool { return strings.Contains(c.ColumnType, "unsigne
 
 // AutoIncrement reports whether the column takes AUTO_INCREMENT values.
 func (c Column) AutoIncrement() bool { return strings.Contains(c.Extra, "auto_increment") }
+
+// Invisible reports whether SELECT * leaves the column out.
+func (c Column) Invisible() bool { return strings.Contains(c.Extra, "INVISIBLE") }
 
 // Generated reports whether the column is computed by the server.
 func (c Column) Generated() bool { return c.Generation != "" || strings.Contains(c.Extra, "GENERATED") }
@@ -110,7 +142,7 @@ func ReadSchema(ctx context.Context, db *sql.DB) (*Schema, error) {
 		}
 	}
 	s.AllowsZeroDates = !strings.Contains(sqlMode, "NO_ZERO_DATE") || !strings.Contains(sqlMode, "NO_ZERO_IN_DATE")
-	steps := []func(context.Context, *sql.DB, *Schema) error{readTables, readColumns, readJSONChecks, readIndexes, readForeignKeys}
+	steps := []func(context.Context, *sql.DB, *Schema) error{readTables, readColumns, readChecks, readIndexes, readForeignKeys, readPartitioning, readObjects}
 	for _, step := range steps {
 		if err := step(ctx, db, s); err != nil {
 			return nil, fmt.Errorf("source: reading the schema of %s: %w", s.Database, err)
@@ -129,19 +161,71 @@ func (s *Schema) TableNames() []string {
 	return names
 }
 
+// readTables reads the tables, and lists views and sequences as objects.
 func readTables(ctx context.Context, db *sql.DB, s *Schema) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, coalesce(TABLE_ROWS, 0), coalesce(AVG_ROW_LENGTH, 0) FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'`)
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_TYPE, coalesce(TABLE_ROWS, 0), coalesce(AVG_ROW_LENGTH, 0) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		t := &Table{}
-		if err := rows.Scan(&t.Name, &t.Rows, &t.AvgRowLength); err != nil {
+		var typ string
+		if err := rows.Scan(&t.Name, &typ, &t.Rows, &t.AvgRowLength); err != nil {
 			return err
 		}
-		s.Tables[t.Name] = t
+		switch typ {
+		case "BASE TABLE", "SYSTEM VERSIONED":
+			t.Versioned = typ == "SYSTEM VERSIONED"
+			s.Tables[t.Name] = t
+		case "VIEW":
+			s.Objects = append(s.Objects, Object{Kind: "view", Name: t.Name})
+		case "SEQUENCE":
+			s.Objects = append(s.Objects, Object{Kind: "sequence", Name: t.Name})
+		default:
+			return fmt.Errorf("table %s is a %s, which migrawave does not know", t.Name, typ)
+		}
+	}
+	return rows.Err()
+}
+
+func readPartitioning(ctx context.Context, db *sql.DB, s *Schema) error {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT TABLE_NAME, PARTITION_METHOD FROM information_schema.PARTITIONS
+		WHERE TABLE_SCHEMA = DATABASE() AND PARTITION_METHOD IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, method string
+		if err := rows.Scan(&table, &method); err != nil {
+			return err
+		}
+		if t := s.Tables[table]; t != nil {
+			t.Partitioning = method
+		}
+	}
+	return rows.Err()
+}
+
+// readObjects lists triggers, events, procedures and functions.
+func readObjects(ctx context.Context, db *sql.DB, s *Schema) error {
+	rows, err := db.QueryContext(ctx, `
+		SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()
+		UNION ALL SELECT 'event', EVENT_NAME, '', CONCAT(EVENT_TYPE, ' ', STATUS) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()
+		UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, '', '' FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()
+		ORDER BY 1, 2`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o Object
+		if err := rows.Scan(&o.Kind, &o.Name, &o.Table, &o.Detail); err != nil {
+			return err
+		}
+		s.Objects = append(s.Objects, o)
 	}
 	return rows.Err()
 }
@@ -171,31 +255,45 @@ func readColumns(ctx context.Context, db *sql.DB, s *Schema) error {
 	return rows.Err()
 }
 
-// readJSONChecks marks JSON columns, which information_schema reports as
-// LONGTEXT with a json_valid() check constraint named after the column.
-func readJSONChecks(ctx context.Context, db *sql.DB, s *Schema) error {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-		WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json_valid(%'`)
+// readChecks reads the CHECK constraints. A json_valid() check of one
+// column is how information_schema reports MariaDB's JSON type (a LONGTEXT
+// with that check): it marks the column JSON instead, and jsonb then does
+// what it did.
+func readChecks(ctx context.Context, db *sql.DB, s *Schema) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, CONSTRAINT_NAME, LEVEL = 'Column', CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, name, clause string
-		if err := rows.Scan(&table, &name, &clause); err != nil {
+		var table string
+		var c Check
+		if err := rows.Scan(&table, &c.Name, &c.Column, &c.Clause); err != nil {
 			return err
 		}
 		t := s.Tables[table]
 		if t == nil {
 			continue
 		}
-		for i := range t.Columns {
-			if clause == "json_valid("+QuoteIdent(t.Columns[i].Name)+")" {
-				t.Columns[i].JSON = true
-			}
+		if i := t.jsonColumn(c.Clause); i >= 0 {
+			t.Columns[i].JSON = true
+			continue
 		}
+		t.Checks = append(t.Checks, c)
 	}
 	return rows.Err()
+}
+
+// jsonColumn is the index of the column that clause checks to be valid
+// JSON and nothing more, or -1.
+func (t *Table) jsonColumn(clause string) int {
+	for i, c := range t.Columns {
+		if clause == "json_valid("+QuoteIdent(c.Name)+")" {
+			return i
+		}
+	}
+	return -1
 }
 
 func readIndexes(ctx context.Context, db *sql.DB, s *Schema) error {

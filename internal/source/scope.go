@@ -3,6 +3,7 @@ package source
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,11 @@ type TenantTable struct {
 	Path []Hop
 	// Overrides holds the configured per-column overrides.
 	Overrides map[string]config.Column
+	// SkipChecks are the checks the target is configured to go without.
+	SkipChecks []string
+	// Replace says that text with no Unicode mapping is replaced (and
+	// counted) rather than refused.
+	Replace bool
 }
 
 // Layout is the source schema seen per tenant: which tables are copied, in an
@@ -71,9 +77,15 @@ func (l *Layout) Table(name string) (*TenantTable, bool) {
 // would otherwise be silently left behind.
 func Plan(s *Schema, src config.Source) (*Layout, error) {
 	l := &Layout{Schema: s, TenantColumn: src.TenantColumn}
-	for name := range src.Tables {
-		if _, ok := s.Tables[name]; !ok {
+	for name, o := range src.Tables {
+		t, ok := s.Tables[name]
+		if !ok {
 			return nil, fmt.Errorf("source.tables.%s: no such table in %s", name, s.Database)
+		}
+		for _, skip := range o.SkipChecks {
+			if !slices.ContainsFunc(t.Checks, func(c Check) bool { return c.Name == skip }) {
+				return nil, fmt.Errorf("source.tables.%s.skip_checks: %s has no check named %q", name, name, skip)
+			}
 		}
 	}
 	scoped := map[string]*TenantTable{}
@@ -87,7 +99,7 @@ func Plan(s *Schema, src config.Source) (*Layout, error) {
 		case o.Global:
 			l.Global = append(l.Global, name)
 		default:
-			tt := &TenantTable{Table: t, Overrides: o.Columns}
+			tt := &TenantTable{Table: t, Overrides: o.Columns, SkipChecks: o.SkipChecks, Replace: src.Replaces(name)}
 			if _, ok := t.Column(src.TenantColumn); ok && o.Owner == nil {
 				tt.Scope = ScopeTenant
 			} else {
