@@ -95,6 +95,7 @@ Configuration comes from one YAML file (--config); see deploy/local/migrawave.ya
 		newDemoCmd(a),
 		newCopyCmd(a),
 		newVerifyCmd(a),
+		newSchemaCmd(a),
 		newWorkerCmd(a),
 		newWaveCmd(a),
 		newTenantCmd(a),

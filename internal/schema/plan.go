@@ -2,6 +2,7 @@ package schema
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/migrawave/migrawave/internal/source"
 )
@@ -145,7 +146,13 @@ func NewReport(l *source.Layout, s *Schema, refused []Refusal) *Report {
 
 // describe fills in what the table becomes.
 func (tr *TableReport) describe(t *Table) {
-	tr.Target, tr.Notes = t.Name, t.Notes
+	tr.Target = t.Name
+	for _, n := range t.Notes {
+		// A column's notes are listed with the column.
+		if !slices.ContainsFunc(t.Columns, func(c *Column) bool { return strings.HasPrefix(n, c.Name+": ") }) {
+			tr.Notes = append(tr.Notes, n)
+		}
+	}
 	for _, c := range t.Columns {
 		tr.Columns = append(tr.Columns, ColumnReport{
 			Source: c.Source.Name, SourceType: c.Source.ColumnType, Target: c.Name, Type: c.Type, NotNull: c.NotNull,

@@ -109,3 +109,50 @@ func (t *Transfer) Copier() *bulkcopy.Copier {
 func (t *Transfer) Verifier() *verify.Verifier {
 	return &verify.Verifier{Source: t.Source, Layout: t.Layout, Schema: t.Schema, Target: t.Target, Tenant: t.Tenant}
 }
+
+// PlanSchema reports what every object of the source schema becomes under
+// cfg, reading the source only: no target is touched. With a tenant, it
+// also counts that tenant's rows of each copied table.
+func PlanSchema(ctx context.Context, cfg *config.Config, tenant string) (*schema.Report, error) {
+	if tenant != "" {
+		if err := catalog.ValidateTenantID(tenant); err != nil {
+			return nil, err
+		}
+	}
+	db, _, err := source.Open(ctx, cfg.Source.DSN)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	s, err := source.ReadSchema(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := source.Plan(s, cfg.Source)
+	if err != nil {
+		return nil, err
+	}
+	target, refused := schema.Plan(layout)
+	rep := schema.NewReport(layout, target, refused)
+	if tenant == "" {
+		return rep, nil
+	}
+	if ok, err := layout.TenantExists(ctx, db, tenant); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("unknown tenant %q: no row of it in the source", tenant)
+	}
+	for i, tr := range rep.Tables {
+		t, ok := layout.Table(tr.Source)
+		if !ok {
+			continue
+		}
+		q, args := layout.CountQuery(t, tenant)
+		var n int64
+		if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("source: counting %s of tenant %s: %w", t.Name, tenant, err)
+		}
+		rep.Tables[i].TenantRows = &n
+	}
+	return rep, nil
+}
