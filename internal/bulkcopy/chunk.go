@@ -102,7 +102,11 @@ func (s *chunkSource) fill() error {
 		}
 		s.bytes += int64(len(s.buf) - start)
 		for i, idx := range s.keyIdx {
-			s.lastKey[i] = values.AppendText(s.lastKey[i][:0], row[idx])
+			key, err := values.AppendKey(s.lastKey[i][:0], s.cols[idx], row[idx])
+			if err != nil {
+				return &DataError{Table: s.table.Source.Name, Key: s.keyString(row), Err: err}
+			}
+			s.lastKey[i] = key
 		}
 		s.n++
 	}
@@ -121,7 +125,11 @@ func (s *chunkSource) lastKeyOr(def [][]byte) [][]byte {
 func (s *chunkSource) keyString(row []driver.Value) string {
 	parts := make([]string, len(s.keyIdx))
 	for i, idx := range s.keyIdx {
-		parts[i] = fmt.Sprintf("%s=%s", s.cols[idx].Source.Name, values.AppendText(nil, row[idx]))
+		key, err := values.AppendKey(nil, s.cols[idx], row[idx])
+		if err != nil { // legacy text with no Unicode mapping: its bytes
+			key = []byte(fmt.Sprintf("%q", values.AppendText(nil, row[idx])))
+		}
+		parts[i] = fmt.Sprintf("%s=%s", s.cols[idx].Source.Name, key)
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/migrawave/migrawave/internal/charset"
 	"github.com/migrawave/migrawave/internal/source"
 )
 
@@ -62,7 +63,13 @@ type Column struct {
 	// ZeroDates is set when the source may hold zero dates here: they become NULL.
 	ZeroDates bool
 	StripNUL  bool
-	Notes     []string
+	// Charset converts the column's legacy text (read as bytes) to UTF-8;
+	// nil for Unicode text and for everything else.
+	Charset *charset.Charset
+	// Replace writes U+FFFD for legacy text with no Unicode mapping, which
+	// is otherwise refused.
+	Replace bool
+	Notes   []string
 }
 
 // Copied reports whether the column's values are copied from the source.
@@ -398,6 +405,17 @@ func convertColumn(st *source.TenantTable, sc source.Column, isKey, zeroDatesAll
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: set source.tables.%s.columns.%s.type or exclude the table", err, st.Name, sc.Name)
+	}
+	if sc.Legacy() && c.Kind != KindBytes {
+		if c.Charset, err = charset.Lookup(sc.Charset); err != nil {
+			return nil, fmt.Errorf("%w: set source.tables.%s.columns.%s.type: bytea to copy its bytes, or exclude the table", err, st.Name, sc.Name)
+		}
+		c.Replace = st.Replace
+		if c.Replace {
+			c.Notes = append(c.Notes, sc.Charset+" text converted by migrawave; a sequence with no Unicode mapping becomes U+FFFD, counted (on_unconvertible: replace)")
+		} else {
+			c.Notes = append(c.Notes, sc.Charset+" text converted by migrawave; a sequence with no Unicode mapping stops the copy")
+		}
 	}
 	if c.Kind == KindUint64Key {
 		c.Notes = append(c.Notes, "unsigned bigint key stored as bigint: a value past 2^63-1 stops the copy")

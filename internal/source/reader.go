@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/migrawave/migrawave/internal/charset"
 )
 
 // ChunkQuery selects one chunk of a tenant's rows of t in key order:
@@ -14,7 +16,7 @@ import (
 // is quoted and every value is a parameter.
 func (l *Layout) ChunkQuery(t *TenantTable, columns []string, tenant string, after, upto [][]byte, limit int) (string, []any) {
 	var b strings.Builder
-	b.WriteString(selectList(columns))
+	b.WriteString(t.selectList(columns))
 	b.WriteString(" FROM " + l.scopedFrom(t))
 	args := l.bounded(&b, "t", t, t.Key, tenant, after, upto)
 	b.WriteString(orderBy(t.Key) + " LIMIT ?")
@@ -41,7 +43,7 @@ func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenan
 		return nil, fmt.Errorf("source: %s is owned by %s, which is not a tenant table", t.Name, hop.Table)
 	}
 	var b strings.Builder
-	b.WriteString(selectList(hop.RefColumns))
+	b.WriteString(parent.selectList(hop.RefColumns))
 	b.WriteString(" FROM " + l.scopedFrom(parent))
 	args := l.bounded(&b, "t", parent, hop.RefColumns, tenant, after, upto)
 	b.WriteString(orderBy(hop.RefColumns) + " LIMIT 1 OFFSET ?")
@@ -64,8 +66,10 @@ func (l *Layout) NextPage(ctx context.Context, db *sql.DB, t *TenantTable, tenan
 		return nil, fmt.Errorf("source: paging %s by %s: %w", t.Name, hop.Table, err)
 	}
 	end := make([][]byte, len(raw))
-	for i := range raw {
-		end[i] = append([]byte(nil), raw[i]...)
+	for i, name := range hop.RefColumns {
+		if end[i], err = parent.KeyText(name, raw[i]); err != nil {
+			return nil, fmt.Errorf("source: paging %s by %s: %w", t.Name, hop.Table, err)
+		}
 	}
 	return end, rows.Err()
 }
@@ -76,7 +80,7 @@ func (l *Layout) PageQuery(t *TenantTable, columns []string, tenant string, afte
 	hop := t.Path[0]
 	parent, _ := l.Table(hop.Table)
 	var b strings.Builder
-	b.WriteString(selectList(columns))
+	b.WriteString(t.selectList(columns))
 	b.WriteString(" FROM " + l.scopedFrom(t))
 	// The bounds are on the parent's key, which MariaDB reads as a range
 	// of its primary key and then joins the children through their index.
@@ -107,9 +111,37 @@ func (l *Layout) CountQuery(t *TenantTable, tenant string) (string, []any) {
 	return "SELECT COUNT(*) FROM " + l.scopedFrom(t), []any{tenant}
 }
 
-// selectList and orderBy name columns of the table aliased t.
-func selectList(columns []string) string { return "SELECT " + qualified(columns) }
+// selectList selects columns of the table aliased t: a column of legacy
+// text as its bytes (see Column.Legacy).
+func (t *Table) selectList(columns []string) string {
+	q := make([]string, len(columns))
+	for i, name := range columns {
+		q[i] = "t." + QuoteIdent(name)
+		if c, ok := t.Column(name); ok && c.Legacy() {
+			q[i] = "CAST(" + q[i] + " AS BINARY)"
+		}
+	}
+	return "SELECT " + strings.Join(q, ", ")
+}
 
+// KeyText is a key value of the named column as selectList reads it, in
+// UTF-8: legacy text is decoded, exactly (see charset.DecodeKey).
+func (t *Table) KeyText(column string, raw []byte) ([]byte, error) {
+	c, ok := t.Column(column)
+	if !ok || !c.Legacy() {
+		return append([]byte(nil), raw...), nil
+	}
+	cs, err := charset.Lookup(c.Charset)
+	if err == nil {
+		raw, err = cs.DecodeKey(nil, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key column %s: %w", column, err)
+	}
+	return raw, nil
+}
+
+// orderBy names columns of the table aliased t.
 func orderBy(columns []string) string { return " ORDER BY " + qualified(columns) }
 
 func qualified(columns []string) string {

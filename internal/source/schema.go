@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/migrawave/migrawave/internal/charset"
 )
 
 // Schema is the source database's structure as information_schema reports it.
@@ -79,6 +81,17 @@ type Column struct {
 	DatetimePrecision int64
 	// JSON is set for MariaDB's JSON: a LONGTEXT with a json_valid() check.
 	JSON bool
+	// Charset is the character set of a text column, e.g. utf8mb4 or gbk.
+	Charset string
+}
+
+// Legacy reports whether the column holds text in a character set other
+// than Unicode. Its values are read as their bytes, for migrawave to
+// convert (package charset): MariaDB's own conversion turns what has no
+// Unicode mapping into '?' with only a warning.
+func (c Column) Legacy() bool {
+	cs, err := charset.Lookup(c.Charset)
+	return cs != nil || err != nil
 }
 
 // Unsigned reports whether an integer or decimal column is unsigned.
@@ -233,7 +246,7 @@ func readObjects(ctx context.Context, db *sql.DB, s *Schema) error {
 func readColumns(ctx context.Context, db *sql.DB, s *Schema) error {
 	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE = 'YES',
 			COLUMN_DEFAULT, EXTRA, COALESCE(GENERATION_EXPRESSION, ''), COALESCE(CHARACTER_MAXIMUM_LENGTH, 0),
-			COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0)
+			COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`)
 	if err != nil {
 		return err
@@ -243,7 +256,7 @@ func readColumns(ctx context.Context, db *sql.DB, s *Schema) error {
 		var table string
 		var c Column
 		if err := rows.Scan(&table, &c.Name, &c.DataType, &c.ColumnType, &c.Nullable, &c.Default, &c.Extra, &c.Generation,
-			&c.CharMaxLen, &c.Precision, &c.Scale, &c.DatetimePrecision); err != nil {
+			&c.CharMaxLen, &c.Precision, &c.Scale, &c.DatetimePrecision, &c.Charset); err != nil {
 			return err
 		}
 		t := s.Tables[table]

@@ -31,6 +31,16 @@ func AppendBinary(dst []byte, col *schema.Column, raw []byte, counts Counts) ([]
 	if raw == nil {
 		return binary.BigEndian.AppendUint32(dst, math.MaxUint32), nil
 	}
+	if col.Charset != nil {
+		text, replaced, err := col.Charset.Decode(nil, raw, col.Replace)
+		if err != nil {
+			return nil, unconvertible(err)
+		}
+		if replaced > 0 {
+			counts.AddN(col.Name, Replaced, int64(replaced))
+		}
+		raw = text
+	}
 	switch col.Kind {
 	case schema.KindInt16, schema.KindYear, schema.KindInt32, schema.KindInt64, schema.KindBool:
 		n, err := parseInt(raw)
@@ -192,6 +202,22 @@ func appendInt64(dst []byte, col *schema.Column, n int64) ([]byte, bool, error) 
 		return binary.BigEndian.AppendUint32(dst, uint32(n)), true, nil
 	}
 	return binary.BigEndian.AppendUint64(dst, uint64(n)), true, nil
+}
+
+// AppendKey appends a key value of col as the bound of later queries on
+// both sides takes it: MariaDB's text form, legacy text decoded exactly.
+func AppendKey(dst []byte, col *schema.Column, v driver.Value) ([]byte, error) {
+	if col.Charset == nil {
+		return AppendText(dst, v), nil
+	}
+	raw, _ := v.([]byte)
+	return col.Charset.DecodeKey(dst, raw)
+}
+
+// unconvertible words a legacy text value with no Unicode mapping, with
+// the setting that lets it through.
+func unconvertible(err error) error {
+	return fmt.Errorf("%w (set on_unconvertible: replace on source.tables.<table> or source to write U+FFFD and count it)", err)
 }
 
 // AppendText appends a driver value in MariaDB's text form, as database/sql
@@ -463,8 +489,44 @@ func appendUUIDBinary(dst, raw []byte) ([]byte, error) {
 // binary forms from the two sides, so that Normalize must see them first:
 // jsonb (the source's JSON text is not the target's canonical text) and
 // character(n) (the target pads, MariaDB does not).
+//
+// Legacy text is compared in its own character set, so that the source
+// side shares no conversion with the copy that could hide a change: the
+// source's bytes as MariaDB stores them, against the target's text encoded
+// back (see appendLegacySource).
 func Normalized(col *schema.Column) bool {
-	return col.Kind == schema.KindJSON || strings.HasPrefix(col.Type, "character(")
+	return col.Kind == schema.KindJSON || strings.HasPrefix(col.Type, "character(") || legacyText(col)
+}
+
+func legacyText(col *schema.Column) bool {
+	return col.Charset != nil && (col.Kind == schema.KindText || col.Kind == schema.KindEnum)
+}
+
+// Tags of a normalized legacy text value.
+const (
+	legacyBytes byte = iota // then the bytes in the column's character set
+	legacyUTF8              // then UTF-8 text that has no encoding there
+)
+
+// appendLegacySource appends a source value of legacy text as the verifier
+// compares it: its own bytes, but for a value the copy replaced (with
+// on_unconvertible: replace), which is compared as the copy wrote it.
+func appendLegacySource(dst []byte, col *schema.Column, raw []byte) ([]byte, error) {
+	if strings.HasPrefix(col.Type, "character(") {
+		raw = bytes.TrimRight(raw, " ")
+	}
+	if bytes.IndexByte(raw, 0) >= 0 { // 0 is NUL alone in every legacy set
+		if !col.StripNUL {
+			return nil, errors.New("text holds a NUL byte")
+		}
+		raw = bytes.ReplaceAll(raw, []byte{0}, nil)
+	}
+	if col.Replace {
+		if text, n, _ := col.Charset.Decode(nil, raw, true); n > 0 {
+			return append(append(dst, legacyUTF8), text...), nil
+		}
+	}
+	return append(append(dst, legacyBytes), raw...), nil
 }
 
 // Normalize appends one binary value of col (not NULL) in the form that
@@ -476,7 +538,16 @@ func Normalize(dst []byte, col *schema.Column, v []byte) ([]byte, error) {
 		}
 		return appendJSON(dst, v[1:])
 	}
-	return append(dst, bytes.TrimRight(v, " ")...), nil
+	if strings.HasPrefix(col.Type, "character(") {
+		v = bytes.TrimRight(v, " ")
+	}
+	if legacyText(col) {
+		if out, ok := col.Charset.Encode(append(dst, legacyBytes), v); ok {
+			return out, nil
+		}
+		return append(append(dst, legacyUTF8), v...), nil
+	}
+	return append(dst, v...), nil
 }
 
 // AppendNormalized appends a source value of col as AppendValue encodes it
@@ -489,7 +560,12 @@ func AppendNormalized(dst []byte, col *schema.Column, v driver.Value, counts Cou
 	}
 	at := len(dst)
 	var err error
-	if col.Kind == schema.KindJSON {
+	if legacyText(col) {
+		raw, _ := v.([]byte)
+		if dst, err = appendLegacySource(append(dst, 0, 0, 0, 0), col, raw); err != nil {
+			return nil, err
+		}
+	} else if col.Kind == schema.KindJSON {
 		raw, ok := v.([]byte)
 		if !ok {
 			raw = AppendText(nil, v)
@@ -511,6 +587,18 @@ func AppendNormalized(dst []byte, col *schema.Column, v driver.Value, counts Cou
 	}
 	binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
 	return dst, nil
+}
+
+// FormatNormalized prints one value as Normalize puts it, for people.
+func FormatNormalized(col *schema.Column, v []byte) string {
+	if legacyText(col) && len(v) > 0 {
+		if v[0] == legacyBytes {
+			text, _, _ := col.Charset.Decode(nil, v[1:], true)
+			return string(text)
+		}
+		return string(v[1:])
+	}
+	return FormatBinary(col, v)
 }
 
 // FormatBinary prints one binary value of col for people, e.g. a key in a

@@ -19,19 +19,25 @@ import (
 const (
 	ZeroDateToNull = "zero date → NULL"
 	NULStripped    = "NUL bytes stripped"
+	// Replaced counts sequences of legacy text with no Unicode mapping
+	// written as U+FFFD (on_unconvertible: replace).
+	Replaced = "no Unicode mapping → U+FFFD"
 )
 
 // Counts counts conversions per column and kind, e.g. {"due_on": {"zero date → NULL": 3}}.
 type Counts map[string]map[string]int64
 
 // Add counts one conversion of column.
-func (c Counts) Add(column, conversion string) {
+func (c Counts) Add(column, conversion string) { c.AddN(column, conversion, 1) }
+
+// AddN counts n conversions of column.
+func (c Counts) AddN(column, conversion string, n int64) {
 	m := c[column]
 	if m == nil {
 		m = map[string]int64{}
 		c[column] = m
 	}
-	m[conversion]++
+	m[conversion] += n
 }
 
 // Merge adds other's counts into c.

@@ -152,7 +152,10 @@ func (c *comparer) sourceChunk(ctx context.Context, query string, args []any, ou
 			c.add(out, buf)
 			count++
 			for i, idx := range c.keyIdx {
-				lastKey[i] = values.AppendText(lastKey[i][:0], row[idx])
+				var err error
+				if lastKey[i], err = values.AppendKey(lastKey[i][:0], c.cols[idx], row[idx]); err != nil {
+					return fmt.Errorf("source: %s.%s: %w", c.t.Source.Name, c.cols[idx].Source.Name, err)
+				}
 			}
 		}
 		return nil
@@ -307,7 +310,7 @@ func (c *comparer) printKey(row []byte) string {
 	}
 	parts := make([]string, len(c.keyIdx))
 	for i, idx := range c.keyIdx {
-		s := values.FormatBinary(c.cols[idx], fields[idx])
+		s := values.FormatNormalized(c.cols[idx], fields[idx])
 		if !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\n") {
 			s = strconv.Quote(s)
 		}
