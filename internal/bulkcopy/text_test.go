@@ -20,7 +20,8 @@ const legacyTextDDL = `CREATE TABLE notes (
 	l varchar(20) CHARACTER SET latin1,
 	lc char(6) CHARACTER SET latin1 COLLATE latin1_bin,
 	e enum('café','thé') CHARACTER SET latin1,
-	u varchar(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin) ENGINE=InnoDB`
+	u varchar(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin,
+	j longtext CHARACTER SET latin1 CHECK (json_valid(j))) ENGINE=InnoDB`
 
 // A key of legacy text: its values bound the copy's and verifier's chunks.
 const legacyKeyDDL = `CREATE TABLE codes (
@@ -35,8 +36,8 @@ func TestLegacyTextIsConvertedExactlyOrRefusedByRow(t *testing.T) {
 	f := tenantfixture.New(t, legacyTextDDL, legacyKeyDDL)
 	f.Exec(
 		// 中文, 中, "€ – ™" in cp1252, é, café; 0xA380 has no mapping in gbk.
-		`INSERT INTO notes VALUES (1, 'acme', X'D6D0CEC4', X'D6D0', X'8020962099', X'E9', 'café', '日本語'),
-			(2, 'acme', X'A380', NULL, NULL, NULL, NULL, NULL), (3, 'other', X'A380', NULL, NULL, NULL, NULL, NULL)`,
+		`INSERT INTO notes VALUES (1, 'acme', X'D6D0CEC4', X'D6D0', X'8020962099', X'E9', 'café', '日本語', X'7B2261223A22E9227D'),
+			(2, 'acme', X'A380', NULL, NULL, NULL, NULL, NULL, NULL), (3, 'other', X'A380', NULL, NULL, NULL, NULL, NULL, NULL)`,
 		`INSERT INTO codes VALUES ('acme', X'E9', X'D6D0'), ('acme', 'g', 'x'), ('acme', 'f', 'y'), ('acme', X'FC62', 'z'), ('other', 'a', 'b')`,
 	)
 	ctx := context.Background()
@@ -64,10 +65,10 @@ func TestLegacyTextIsConvertedExactlyOrRefusedByRow(t *testing.T) {
 			t.Errorf("%s: conversions %v; want %v", tbl.Table, tbl.Conversions, want)
 		}
 	}
-	got := tenantfixture.QueryText(t, tr, `SELECT concat_ws('|', g, gb, l, lc, e, u) FROM notes WHERE id = 1`) + " " +
+	got := tenantfixture.QueryText(t, tr, `SELECT concat_ws('|', g, gb, l, lc, e, u, j) FROM notes WHERE id = 1`) + " " +
 		tenantfixture.QueryText(t, tr, `SELECT g FROM notes WHERE id = 2`) + " " +
 		tenantfixture.QueryText(t, tr, `SELECT string_agg(code || '=' || label, ',' ORDER BY code COLLATE "C") FROM codes`)
-	if want := "中文|中|€ – ™|é     |café|日本語 \ufffd f=y,g=x,é=中,üb=z"; got != want {
+	if want := "中文|中|€ – ™|é     |café|日本語|{\"a\": \"é\"} \ufffd f=y,g=x,é=中,üb=z"; got != want {
 		t.Errorf("target text: %q; want %q", got, want)
 	}
 	if vr, err := tr.Verifier().Run(ctx, verify.Options{ChunkRows: 1}); err != nil || !vr.Match {

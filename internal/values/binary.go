@@ -570,6 +570,11 @@ func AppendNormalized(dst []byte, col *schema.Column, v driver.Value, counts Cou
 		if !ok {
 			raw = AppendText(nil, v)
 		}
+		if col.Charset != nil { // JSON in a legacy set: a document, compared as one
+			if raw, _, err = col.Charset.Decode(nil, raw, col.Replace); err != nil {
+				return nil, unconvertible(err)
+			}
+		}
 		if err := checkJSONNul(raw); err != nil {
 			return nil, err
 		}
