@@ -2,12 +2,15 @@ package activities
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/placement"
+	"github.com/migrawave/migrawave/internal/source"
 )
 
 // Tenant end states recorded in the catalog after a rollback.
@@ -60,11 +63,28 @@ type StateInput struct {
 type Catalog struct {
 	cfg *config.Config
 	cat *catalog.Catalog
+
+	mu  sync.Mutex
+	src *sql.DB // the source, for the fence; opened on first use
 }
 
 // NewCatalog builds the catalog activities.
 func NewCatalog(cfg *config.Config, cat *catalog.Catalog) *Catalog {
 	return &Catalog{cfg: cfg, cat: cat}
+}
+
+// source is the source database, opened once: the fence lives there.
+func (a *Catalog) source(ctx context.Context) (*sql.DB, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.src == nil {
+		db, _, err := source.Open(ctx, a.cfg.Source.DSN)
+		if err != nil {
+			return nil, err
+		}
+		a.src = db
+	}
+	return a.src, nil
 }
 
 // ConfigFingerprint is this worker's configuration fingerprint, which a
@@ -131,21 +151,57 @@ func (a *Catalog) Place(ctx context.Context, ref TenantRef) (string, error) {
 	return cluster, nil
 }
 
-// SetFrozen sets the tenant's write freeze, which the application honours.
+// SetFrozen sets or lifts the tenant's write freeze, in both places the
+// application honours it (docs/application-contract.md). Freezing sets the
+// catalog's flag first, which tells the application at once (NOTIFY) to stop
+// writing and consuming, then the source's fence, which waits for the
+// transactions in flight and refuses every later one. Lifting it opens the
+// fence again, or, once the tenant lives in its own database, leaves the
+// source refusing its writes for good; then it clears the flag. Each step
+// is idempotent, so a retry completes what a crash interrupted.
 func (a *Catalog) SetFrozen(ctx context.Context, in FreezeInput) error {
 	t, err := a.cat.Get(ctx, in.TenantID)
 	if err != nil {
 		return err
 	}
+	fence := source.FenceFrozen
+	if !in.Frozen {
+		fence = source.FenceOpen
+		if t.Location != catalog.LocationSource {
+			fence = source.FenceMoved
+		}
+	}
+	if in.Frozen {
+		if t, err = a.setFrozenFlag(ctx, t, in); err != nil {
+			return err
+		}
+	}
+	db, err := a.source(ctx)
+	if err != nil {
+		return err
+	}
+	if err := source.SetFence(ctx, db, t.ID, fence); err != nil {
+		return err
+	}
+	if in.Frozen {
+		// From here on nothing commits for the tenant in the source: the
+		// event is what the application's ledger check measures against.
+		return a.cat.Note(ctx, t.ID, catalog.EventFenced, in.WorkflowID)
+	}
+	_, err = a.setFrozenFlag(ctx, t, in)
+	return err
+}
+
+// setFrozenFlag sets the catalog's frozen flag of t as in says.
+func (a *Catalog) setFrozenFlag(ctx context.Context, t catalog.Tenant, in FreezeInput) (catalog.Tenant, error) {
 	if t.Frozen == in.Frozen {
-		return nil
+		return t, nil
 	}
 	kind := "unfreeze"
 	if in.Frozen {
 		kind = "freeze"
 	}
-	_, err = a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Frozen: &in.Frozen, Kind: kind, WorkflowID: in.WorkflowID})
-	return err
+	return a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Frozen: &in.Frozen, Kind: kind, WorkflowID: in.WorkflowID})
 }
 
 // CutOver makes the catalog route the tenant to its new database.

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,23 +176,57 @@ func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
 
 // Verify compares source and target; a difference is final: the saga rolls back.
 func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, error) {
+	rep, err := a.verify(ctx, in, a.cfg.Migration.Verify == config.VerifyCounts)
+	if err == nil && !rep.Match {
+		err = temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), ErrTypeVerificationFailed, nil, rep)
+	}
+	return rep, err
+}
+
+// CheckNoWriteAfterFreeze is the write-after-freeze alarm, run immediately
+// before the cutover commits: it compares source and target again, row by
+// row whatever migration.verify says. The target has taken no write since
+// it was verified (the tenant is frozen and still routed to the source), so
+// a difference is a write that reached the source after the freeze, from a
+// writer that ignored the fence: cutting over would lose it. It is final,
+// naming the table and key, and the saga rolls back.
+func (a *Data) CheckNoWriteAfterFreeze(ctx context.Context, in DatabaseInput) error {
+	rep, err := a.verify(ctx, in, false)
+	if err == nil && !rep.Match {
+		err = temporal.NewNonRetryableApplicationError("written in the source after the freeze, which the cutover would lose: "+lateWrites(rep),
+			ErrTypeWriteAfterFreeze, nil, rep)
+	}
+	return err
+}
+
+// lateWrites names the rows written in the source since the target was
+// verified: inserted (missing in the target), updated (different) or
+// deleted (extra in the target), by table and key.
+func lateWrites(rep *verify.Report) string {
+	var parts []string
+	for _, t := range rep.Tables {
+		for _, kind := range []struct {
+			what string
+			n    int64
+			keys []string
+		}{{"inserted", t.MissingCount, t.Missing}, {"updated", t.DifferentCount, t.Different}, {"deleted", t.ExtraCount, t.Extra}} {
+			if kind.n > 0 {
+				parts = append(parts, fmt.Sprintf("%s: %d %s %s", t.Table, kind.n, kind.what, strings.Join(kind.keys, " ")))
+			}
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (a *Data) verify(ctx context.Context, in DatabaseInput, countsOnly bool) (*verify.Report, error) {
 	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
 	if err != nil {
 		return nil, temporalError(err)
 	}
 	defer tr.Close()
 	defer heartbeatWhile(ctx)()
-	rep, err := tr.Verifier().Run(ctx, verify.Options{
-		Parallelism: a.cfg.Migration.CopyParallelism,
-		CountsOnly:  a.cfg.Migration.Verify == config.VerifyCounts,
-	})
-	if err != nil {
-		return nil, temporalError(err)
-	}
-	if !rep.Match {
-		return rep, temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), ErrTypeVerificationFailed, nil, rep)
-	}
-	return rep, nil
+	rep, err := tr.Verifier().Run(ctx, verify.Options{Parallelism: a.cfg.Migration.CopyParallelism, CountsOnly: countsOnly})
+	return rep, temporalError(err)
 }
 
 // FinishTarget removes the copy's bookkeeping once the tenant is cut over.

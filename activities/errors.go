@@ -19,6 +19,9 @@ const (
 	ErrTypeDataError = "DataError"
 	// ErrTypeVerificationFailed is a target that differs from its source.
 	ErrTypeVerificationFailed = "VerificationFailed"
+	// ErrTypeWriteAfterFreeze is a write that reached the source after the
+	// tenant was frozen (the write-after-freeze alarm).
+	ErrTypeWriteAfterFreeze = "WriteAfterFreeze"
 	// ErrTypeRateLimited is a 429 from Cloudflare; its next retry waits
 	// as long as the API asked.
 	ErrTypeRateLimited = "RateLimited"

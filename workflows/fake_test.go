@@ -105,6 +105,9 @@ func (f *fakeActivities) BuildIndexes(ctx context.Context, in activities.Databas
 func (f *fakeActivities) Verify(ctx context.Context, in activities.DatabaseInput) (*verify.Report, error) {
 	return &verify.Report{Match: true}, f.call("Verify")
 }
+func (f *fakeActivities) CheckNoWriteAfterFreeze(ctx context.Context, in activities.DatabaseInput) error {
+	return f.call("CheckNoWriteAfterFreeze")
+}
 func (f *fakeActivities) FinishTarget(ctx context.Context, in activities.DatabaseInput) error {
 	return f.call("FinishTarget")
 }

@@ -166,6 +166,12 @@ func (m *migration) run(ctx workflow.Context) error {
 	if err := m.enter(ctx, PhaseSwitching); err != nil {
 		return err
 	}
+	if workflow.GetVersion(ctx, versionWriteAfterFreeze, workflow.DefaultVersion, 1) >= 1 {
+		// The write-after-freeze alarm, the last look before the point of no return.
+		if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.CheckNoWriteAfterFreeze, db).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
 	cut := activities.CutOverInput{TenantRef: ref, Cluster: m.status.Cluster, Database: m.status.Database}
 	m.onFailure("route the tenant back to the source in the catalog", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(light(ctx), cat.RestoreSource, ref).Get(ctx, nil)

@@ -37,6 +37,7 @@ var forward = []struct {
 	{step: "PrepareQueues"},
 	{step: "DrainQueues"},
 	{step: "MoveQueues", undo: "RollbackQueues", undoFirst: true},
+	{step: "CheckNoWriteAfterFreeze"},
 	{step: "CutOver", undo: "RestoreSource", undoFirst: true},
 	{step: "PlanRouting"},
 	{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},

@@ -50,6 +50,7 @@ const (
 	versionRefuseDuplicates  = "refuse-duplicate-tenants"
 	versionSkipRefused       = "skip-refused-precheck"
 	versionConfigFingerprint = "config-fingerprint"
+	versionWriteAfterFreeze  = "write-after-freeze-alarm"
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/migrawave/migrawave/internal/catalog"
+	"github.com/migrawave/migrawave/internal/source"
 	"github.com/migrawave/migrawave/internal/temporalclient"
 	"github.com/migrawave/migrawave/workflows"
 )
@@ -16,6 +17,8 @@ func newSetupCmd(a *app) *cobra.Command {
 
   - applies the catalog's SQL migrations that have not run yet,
   - records the configured clusters in the catalog,
+  - creates the write fence table (migrawave_fence) in the source, which
+    the application reads in every transaction (docs/application-contract.md),
   - registers the search attributes WaveId, TenantId, MigrationPhase and
     TargetCluster (Keyword) in the Temporal namespace.
 
@@ -42,6 +45,14 @@ Running it again changes nothing.`,
 			}
 			clustersChanged, err := cat.SyncClusters(ctx, clusters)
 			if err != nil {
+				return err
+			}
+			src, _, err := source.Open(ctx, cfg.Source.DSN)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			if err := source.CreateFence(ctx, src); err != nil {
 				return err
 			}
 			tc, err := temporalclient.Dial(ctx, cfg.Temporal, a.log)

@@ -25,6 +25,14 @@ import (
 // LocationSource is a tenant's location until its cutover commits.
 const LocationSource = "source"
 
+// EventFenced is the event noted once a freeze has closed the tenant's
+// source fence: no write of the tenant commits to the source after it.
+const EventFenced = "fenced"
+
+// NotifyChannel is where the catalog announces every change of a tenant's
+// row, with the tenant id as payload (LISTEN migrawave_tenants).
+const NotifyChannel = "migrawave_tenants"
+
 // Tenant states.
 const (
 	StatePending    = "pending"

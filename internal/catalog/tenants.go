@@ -186,6 +186,20 @@ func (c *Catalog) Update(ctx context.Context, id string, expected int64, ch Chan
 	return out, err
 }
 
+// Note appends an event to the tenant's history that changes nothing else,
+// such as when its source fence closed.
+func (c *Catalog) Note(ctx context.Context, id, kind, workflowID string) error {
+	tag, err := c.pool.Exec(ctx, `INSERT INTO tenant_events (tenant_id, from_location, to_location, workflow_id, kind)
+		SELECT tenant_id, location, location, $2, $3 FROM tenants WHERE tenant_id = $1`, id, workflowID, kind)
+	if err != nil {
+		return fmt.Errorf("catalog: noting %s of tenant %s: %w", kind, id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w %q", ErrNotFound, id)
+	}
+	return nil
+}
+
 // Event is one row of tenant_events.
 type Event struct {
 	TenantID     string `json:"tenant_id"`

@@ -47,6 +47,7 @@ var columns = map[string][]string{
 	tPayments:     {"id", tenantColumnToken, "invoice_id", "amount", "currency", "method", "reference", "is_refund", "received_on", "paid_at", "payer_ip", "created_at"},
 	tDocuments:    {"id", tenantColumnToken, "company_id", "invoice_id", "uploaded_by", "filename", "mime_type", "size_bytes", "sha256", "content", "created_at", "updated_at"},
 	tActivityLog:  {"id", tenantColumnToken, "actor_contact_id", "entity_type", "entity_id", "action", "details", "ip", "user_agent", "occurred_at"},
+	tInbox:        {tenantColumnToken, "message_id", "processed_at"},
 }
 
 // generator produces the rows of every table for a list of tenants.
@@ -84,6 +85,7 @@ func (g *generator) run(ctx context.Context, done func(table string) error) erro
 		{tPayments, g.payments},
 		{tDocuments, g.documents},
 		{tActivityLog, g.activities},
+		{tInbox, g.inbox},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
@@ -651,6 +653,17 @@ func (g *generator) activities(ctx context.Context) error {
 			maybe(r, 85, func() any { return ip(r) }), maybe(r, 80, func() any { return pick(r, userAgents) }),
 			datetime6(at))
 	})
+}
+
+// inbox has one processed message per tenant, from its signup: the
+// application's inbox holds the ids of what it processed.
+func (g *generator) inbox(context.Context) error {
+	for _, t := range g.tenants {
+		if err := g.emit(tInbox, t.id, "signup-"+t.id, datetime6(t.company.times[0])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pickActivityKind draws an activity kind by weight (the weights add up to 100).

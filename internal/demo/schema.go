@@ -19,10 +19,11 @@ const (
 	tPayments     = "payments"
 	tDocuments    = "documents"
 	tActivityLog  = "activity_log"
+	tInbox        = "inbox"
 )
 
 // Tables lists the demo's tables, parents before children.
-var Tables = []string{tSettings, tCompanies, tContacts, tDeals, tInvoices, tInvoiceLines, tPayments, tDocuments, tActivityLog}
+var Tables = []string{tSettings, tCompanies, tContacts, tDeals, tInvoices, tInvoiceLines, tPayments, tDocuments, tActivityLog, tInbox}
 
 // tenantColumnToken stands for the configured tenant column in the DDL below.
 const tenantColumnToken = "{tenant_column}"
@@ -220,6 +221,15 @@ var ddl = map[string]string{
   KEY ix_activity_log_tenant ({tenant_column}, occurred_at),
   KEY ix_activity_log_actor (actor_contact_id),
   CONSTRAINT fk_activity_log_actor FOREIGN KEY (actor_contact_id) REFERENCES contacts (id) ON DELETE SET NULL
+)`,
+
+	// The messages the application has processed, by id: its consumers
+	// skip a message delivered again (docs/application-contract.md).
+	tInbox: "CREATE TABLE `inbox` (" + `
+  {tenant_column} varchar(64) NOT NULL,
+  message_id varchar(128) NOT NULL,
+  processed_at datetime(6) NOT NULL,
+  PRIMARY KEY ({tenant_column}, message_id)
 )`,
 }
 

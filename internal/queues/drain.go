@@ -16,9 +16,10 @@ type DrainOptions struct {
 	// attached before Drain believes it (default 6s). The unacknowledged
 	// counts come from the management API, whose statistics the broker
 	// refreshes only every collect_statistics_interval (5 s by default): a
-	// consumer may hold messages the last statistics do not show yet. It is
-	// also how long Drain watches ready messages nobody consumes before it
-	// stops early (NoConsumers).
+	// consumer may hold messages the last statistics do not show yet. With
+	// no consumer attached the counts are exact and Drain does not wait:
+	// an application that follows the contract stops consuming a frozen
+	// tenant's queues, so its drain ends at the first look.
 	Settle time.Duration
 	// Progress is called after every look, for heartbeats.
 	Progress func(DrainSample)
@@ -34,8 +35,8 @@ type DrainReport struct {
 	// TimedOut: the timeout passed before the queues drained.
 	TimedOut bool `json:"timed_out"`
 	// NoConsumers: Drain stopped early because messages were ready and no
-	// consumer was attached to any tenant queue for Settle: waiting longer
-	// would not drain anything. Move transfers those messages.
+	// consumer was attached to any tenant queue: waiting would not drain
+	// anything. Move transfers those messages.
 	NoConsumers bool          `json:"no_consumers"`
 	Started     time.Time     `json:"started"`
 	Timeout     time.Duration `json:"timeout_ns"`
@@ -113,9 +114,8 @@ func (e *Engine) Drain(ctx context.Context, tenant string, opts DrainOptions) (*
 	defer in.close()
 
 	// quietSince is when the queues started to look drained while consumers
-	// were attached; idleSince, when ready messages started to sit with no
-	// consumer at all. Zero: not in that state.
-	var quietSince, idleSince time.Time
+	// were attached. Zero: not in that state.
+	var quietSince time.Time
 	for {
 		states, mgmtErr, err := e.look(ctx, op, in, names)
 		if err != nil {
@@ -145,14 +145,7 @@ func (e *Engine) Drain(ctx context.Context, tenant string, opts DrainOptions) (*
 		default:
 			quietSince = time.Time{}
 		}
-		if !drained && sample.Consumers == 0 && sample.Ready > 0 {
-			if idleSince.IsZero() {
-				idleSince = now
-			}
-			rep.NoConsumers = now.Sub(idleSince) >= opts.Settle
-		} else {
-			idleSince = time.Time{}
-		}
+		rep.NoConsumers = !drained && sample.Consumers == 0 && sample.Ready > 0
 		if rep.Drained || rep.NoConsumers {
 			break
 		}

@@ -134,12 +134,13 @@ func TestDrainStopsWhenNobodyConsumes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	seed(t, f.cfg.OldURL, f.names(t)[1], 5)
-	rep, err := f.eng.Drain(context.Background(), f.tenant, DrainOptions{Timeout: 20 * time.Second, Settle: time.Second, Interval: 100 * time.Millisecond})
+	rep, err := f.eng.Drain(context.Background(), f.tenant, DrainOptions{Timeout: 20 * time.Second, Interval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Drained || rep.TimedOut || !rep.NoConsumers || rep.Duration > 5*time.Second {
-		t.Errorf("report %+v", rep)
+	// Nobody attached: the counts are exact, so the first look decides.
+	if rep.Drained || rep.TimedOut || !rep.NoConsumers || len(rep.Samples) != 1 {
+		t.Errorf("report %+v; want NoConsumers at the first look", rep)
 	}
 	if q := rep.Queues[1]; q.Ready != 5 || q.Consumers != 0 || q.Unacked == nil || *q.Unacked != 0 {
 		t.Errorf("queue state %+v", q)

@@ -120,11 +120,22 @@ func (e *Engine) Queues(tenant string) ([]string, error) {
 }
 
 func (e *Engine) queueNames(op, tenant string) ([]string, error) {
+	return names(op, e.templates, tenant)
+}
+
+// Names are the tenant's queues under the configured templates
+// (rabbitmq.queues), as an application publishing and consuming them names
+// them.
+func Names(templates []string, tenant string) ([]string, error) {
+	return names("names", templates, tenant)
+}
+
+func names(op string, templates []string, tenant string) ([]string, error) {
 	if err := checkTenant(op, tenant); err != nil {
 		return nil, err
 	}
-	names := make([]string, len(e.templates))
-	for i, t := range e.templates {
+	names := make([]string, len(templates))
+	for i, t := range templates {
 		// Guarded in New too; kept here so no code path can build a shared name.
 		if !strings.Contains(t, TenantPlaceholder) {
 			return nil, invalid(op, "queue template %q has no %s", t, TenantPlaceholder)

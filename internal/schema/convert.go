@@ -219,6 +219,9 @@ func Plan(l *source.Layout) (*Schema, []Refusal) {
 // trigger on a copied table a warning on that table.
 func (s *Schema) noteObjects(l *source.Layout) {
 	for _, o := range l.Schema.Objects {
+		if o.Kind == "fence" {
+			continue // migrawave's own: nothing to warn of
+		}
 		if t, ok := s.triggerTable(o); ok {
 			t.Notes = append(t.Notes, fmt.Sprintf("warning: trigger %s (%s) %s", o.Name, o.Detail, objectOutcome(o, true)))
 			continue
@@ -243,6 +246,8 @@ func objectOutcome(o source.Object, copied bool) string {
 		return "not converted: create it in the tenant databases if the application reads it"
 	case o.Kind == "sequence":
 		return "not copied: it is shared by every tenant"
+	case o.Kind == "fence":
+		return "migrawave's write fence: not copied"
 	case copied:
 		return "not converted: what it does, the application or a PostgreSQL trigger must do"
 	case o.Kind == "trigger":

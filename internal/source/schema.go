@@ -26,7 +26,7 @@ type Schema struct {
 
 // Object is a schema object other than a table.
 type Object struct {
-	Kind  string `json:"kind"` // view, sequence, trigger, event, procedure, function
+	Kind  string `json:"kind"` // view, sequence, trigger, event, procedure, function, fence
 	Name  string `json:"name"`
 	Table string `json:"table,omitempty"` // a trigger's table
 	// Detail says what it does, e.g. "BEFORE INSERT" for a trigger.
@@ -188,13 +188,15 @@ func readTables(ctx context.Context, db *sql.DB, s *Schema) error {
 		if err := rows.Scan(&t.Name, &typ, &t.Rows, &t.AvgRowLength); err != nil {
 			return err
 		}
-		switch typ {
-		case "BASE TABLE", "SYSTEM VERSIONED":
+		switch {
+		case t.Name == FenceTable:
+			s.Objects = append(s.Objects, Object{Kind: "fence", Name: t.Name})
+		case typ == "BASE TABLE" || typ == "SYSTEM VERSIONED":
 			t.Versioned = typ == "SYSTEM VERSIONED"
 			s.Tables[t.Name] = t
-		case "VIEW":
+		case typ == "VIEW":
 			s.Objects = append(s.Objects, Object{Kind: "view", Name: t.Name})
-		case "SEQUENCE":
+		case typ == "SEQUENCE":
 			s.Objects = append(s.Objects, Object{Kind: "sequence", Name: t.Name})
 		default:
 			return fmt.Errorf("table %s is a %s, which migrawave does not know", t.Name, typ)
