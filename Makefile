@@ -14,6 +14,7 @@ all: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/migrawave ./cmd/migrawave
 	$(GO) build -o bin/cfemu ./cmd/cfemu
+	$(GO) build -o bin/tenantapp ./cmd/tenantapp
 
 stack-up:
 	bash deploy/local/stack.sh up

@@ -62,7 +62,10 @@ func TestWriteAfterFreezeRollsBackNamingTheRow(t *testing.T) {
 	temporalCLI(t, "workflow", "signal", "--workflow-id", workflows.TenantWorkflowID(victim), "--name", workflows.SignalContinue)
 
 	var end workflows.TenantStatus
-	waitTenant(t, tc, victim, func(s workflows.TenantStatus) bool { end = s; return s.Phase == workflows.PhaseRolledBack || s.Phase == workflows.PhaseFailed || s.Phase == workflows.PhaseCompleted })
+	waitTenant(t, tc, victim, func(s workflows.TenantStatus) bool {
+		end = s
+		return s.Phase == workflows.PhaseRolledBack || s.Phase == workflows.PhaseFailed || s.Phase == workflows.PhaseCompleted
+	})
 	want := fmt.Sprintf("activity_log: 1 inserted (id=%d)", id)
 	if end.Phase != workflows.PhaseRolledBack || !strings.Contains(end.Error, "written in the source after the freeze") || !strings.Contains(end.Error, want) {
 		t.Fatalf("tenant ended %s: %q; want RolledBack naming %s", end.Phase, end.Error, want)

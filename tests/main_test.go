@@ -16,9 +16,12 @@ import (
 	"github.com/migrawave/migrawave/internal/testenv"
 )
 
-var migrawave string
+// The binaries under test, built once.
+var migrawave, tenantapp string
 
-func TestMain(m *testing.M) { testenv.RunWithMigrawave(m, &migrawave) }
+func TestMain(m *testing.M) {
+	testenv.RunWithBinaries(m, map[string]*string{"migrawave": &migrawave, "tenantapp": &tenantapp})
+}
 
 // cli runs migrawave with the given config and fails the test on a non-zero exit.
 func cli(t *testing.T, config string, args ...string) []byte {

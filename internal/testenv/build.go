@@ -12,16 +12,24 @@ import (
 // it builds the migrawave binary into a temporary folder, sets *bin to its
 // path, runs the tests and exits with their code.
 func RunWithMigrawave(m *testing.M, bin *string) {
+	RunWithBinaries(m, map[string]*string{"migrawave": bin})
+}
+
+// RunWithBinaries is RunWithMigrawave for several commands: it builds
+// ./cmd/<name> for every name and sets its path.
+func RunWithBinaries(m *testing.M, bins map[string]*string) {
 	dir, err := os.MkdirTemp("", "migrawave-bin")
 	if err != nil {
 		panic(err)
 	}
-	*bin = filepath.Join(dir, "migrawave")
-	build := exec.Command("go", "build", "-o", *bin, "./cmd/migrawave")
-	build.Dir = RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		panic(fmt.Sprintf("building migrawave: %v\n%s", err, out))
+	for name, bin := range bins {
+		*bin = filepath.Join(dir, name)
+		build := exec.Command("go", "build", "-o", *bin, "./cmd/"+name)
+		build.Dir = RepoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			panic(fmt.Sprintf("building %s: %v\n%s", name, err, out))
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
