@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -58,6 +59,13 @@ func unreachable(err error) bool {
 	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	// Just after a restart the server has seen no worker poll yet, and
+	// answers a query with "no poller seen for task queue recently" until
+	// the workers are back (seen in CI once, 2026-12-04).
+	var precondition *serviceerror.FailedPrecondition
 	code := status.Code(err)
+	if (errors.As(err, &precondition) || code == codes.FailedPrecondition) && strings.Contains(err.Error(), "no poller seen") {
+		return true
+	}
 	return code == codes.Unavailable || code == codes.DeadlineExceeded
 }
