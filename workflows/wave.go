@@ -64,7 +64,9 @@ type TenantOutcome struct {
 	Cluster  string        `json:"cluster,omitempty"`
 	Rows     int64         `json:"rows"`
 	Duration time.Duration `json:"duration_ns"`
-	Error    string        `json:"error,omitempty"`
+	// Freeze is how long the tenant's writes were frozen.
+	Freeze time.Duration `json:"freeze_ns,omitempty"`
+	Error  string        `json:"error,omitempty"`
 }
 
 // WaveStatus is what the `status` query returns, and the wave's result.
@@ -348,7 +350,7 @@ func (w *wave) record(ctx workflow.Context, s TenantStatus) {
 	}
 	w.st.Outcomes[s.TenantID] = TenantOutcome{
 		TenantID: s.TenantID, Phase: s.Phase, Cluster: s.Cluster, Rows: s.Rows, Error: msg,
-		Duration: workflow.Now(ctx).Sub(started),
+		Duration: workflow.Now(ctx).Sub(started), Freeze: s.FreezeDuration,
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -175,7 +174,7 @@ func (f *flags) withLedger(fn func(context.Context, *cobra.Command, *config.Conf
 		}
 		dsn := f.ledger
 		if dsn == "" {
-			if dsn, err = defaultLedger(cfg); err != nil {
+			if dsn, err = ledger.DefaultDSN(cfg); err != nil {
 				return err
 			}
 		}
@@ -186,19 +185,6 @@ func (f *flags) withLedger(fn func(context.Context, *cobra.Command, *config.Conf
 		defer led.Close()
 		return fn(cmd.Context(), cmd, cfg, led)
 	}
-}
-
-// defaultLedger is database tenantapp_ledger on the first cluster's server.
-func defaultLedger(cfg *config.Config) (string, error) {
-	if len(cfg.Clusters) == 0 {
-		return "", errors.New("no clusters in the config: pass --ledger")
-	}
-	u, err := url.Parse(cfg.Clusters[0].DSN)
-	if err != nil {
-		return "", fmt.Errorf("clusters[0].dsn is not a valid URL: pass --ledger")
-	}
-	u.Path = "/tenantapp_ledger"
-	return u.String(), nil
 }
 
 func catalogTenants(ctx context.Context, cfg *config.Config) ([]string, error) {

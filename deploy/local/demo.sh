@@ -6,7 +6,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG=${CONFIG:-$ROOT/deploy/local/migrawave.yaml}
 TENANTS=${DEMO_TENANTS:-50}
-CONCURRENCY=${DEMO_CONCURRENCY:-6}
+# Two workers copy, index and verify two tenants each at once: a wave of
+# more at once would keep tenants frozen while they wait for a slot.
+CONCURRENCY=${DEMO_CONCURRENCY:-4}
+# The application's writes per second per tenant, during the whole wave.
+RATE=${DEMO_RATE:-5}
 # Tests run the demo under names of their own: a config (CONFIG), a tenant id
 # prefix, their own logs folder, metrics ports and task queues. The task
 # queues must be the config's temporal.task_queue and data_task_queue; the
@@ -19,7 +23,14 @@ DATA_TASK_QUEUE=${DEMO_DATA_TASK_QUEUE:-migrawave-data}
 TEMPORAL=$(bash "$ROOT/deploy/local/stack.sh" temporal-path)
 WAVE="${PREFIX}demo-$(date +%Y%m%d-%H%M%S)"
 BIN=${MIGRAWAVE_BIN:-$ROOT/bin/migrawave}
+APP=${TENANTAPP_BIN:-$ROOT/bin/tenantapp}
+# The application's ledger (empty: its default, tenantapp_ledger on the first
+# cluster's server) and where the demo's report goes.
+LEDGER=${DEMO_LEDGER:-}
+REPORT=${DEMO_REPORT:-$ROOT/.local/demo-report.json}
 mw() { "$BIN" --config "$CONFIG" "$@"; }
+ledger=()
+if [ -n "$LEDGER" ]; then ledger=(--ledger "$LEDGER"); fi
 
 # The workers are started as the binary itself, never through the mw
 # function: `mw … &` forks a subshell, $! is its pid, and the worker it runs
@@ -49,6 +60,11 @@ for i in 1 2; do
 	pids+=($!)
 done
 
+echo "==> starting the SaaS application on every tenant: $RATE writes/s each (log in $LOGS/tenantapp.log)"
+"$APP" --config "$CONFIG" "${ledger[@]}" run --all --rate "$RATE" --reset-ledger >"$LOGS/tenantapp.log" 2>&1 &
+app=$!
+pids+=("$app")
+
 echo "==> starting wave $WAVE with the temporal CLI"
 input="$ROOT/.local/$WAVE.json"
 tenants=$(mw catalog list -o json | python3 -c 'import json,sys; print(json.dumps([t["tenant_id"] for t in json.load(sys.stdin)]))')
@@ -60,6 +76,14 @@ echo "    temporal workflow start --type Wave --task-queue $TASK_QUEUE --workflo
 
 mw wave watch "$WAVE"
 
+echo "==> stopping the application: it writes on for a moment in the new databases, then processes what is left in the queues"
+sleep 3
+kill -TERM "$app"
+wait "$app" || { echo "tenantapp failed: see $LOGS/tenantapp.log" >&2; exit 1; }
+
+echo "==> what the application's users lived through (also in $REPORT)"
+mw demo report --wave "$WAVE" "${ledger[@]}" --out "$REPORT"
+
 cat <<INFO
 
 Where to look:
@@ -68,5 +92,6 @@ Where to look:
   the catalog          $ROOT/bin/migrawave --config $CONFIG catalog list
   Cloudflare emulator  curl -s http://127.0.0.1:8787/__admin/state
   RabbitMQ             http://127.0.0.1:15672 (migrawave/migrawave), vhosts legacy and platform
+  the application      $APP --config $CONFIG check   (its ledger against where every tenant lives)
   logs                 $LOGS/
 INFO

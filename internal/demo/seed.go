@@ -10,6 +10,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -223,6 +224,9 @@ func seedDatabase(ctx context.Context, cfg *config.Config, tenants []*tenant, se
 	if err := recreateTables(ctx, conn, dbName, cfg.Source.TenantColumn); err != nil {
 		return dbResult{}, fmt.Errorf("demo: source: %w", err)
 	}
+	if err := openFences(ctx, conn, tenants); err != nil {
+		return dbResult{}, fmt.Errorf("demo: source: %w", err)
+	}
 
 	l := newLoader(ctx, conn, cfg.Source.TenantColumn)
 	defer l.rollback()
@@ -252,6 +256,23 @@ func seedDatabase(ctx context.Context, cfg *config.Config, tenants []*tenant, se
 		res.tables = append(res.tables, TableCount{Table: table, Rows: l.inserters[table].total})
 	}
 	return res, nil
+}
+
+// openFences forgets the source fence of the tenants seeded afresh: a
+// tenant migrated by an earlier demo left its fence "moved", which would
+// refuse the writes of the new tenant of that id.
+func openFences(ctx context.Context, conn *sql.Conn, tenants []*tenant) error {
+	if err := conn.QueryRowContext(ctx, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", source.FenceTable).Scan(new(int)); errors.Is(err, sql.ErrNoRows) {
+		return nil // no migration ever froze a tenant here
+	} else if err != nil {
+		return err
+	}
+	ids := make([]any, len(tenants))
+	for i, t := range tenants {
+		ids[i] = t.id
+	}
+	_, err := conn.ExecContext(ctx, "DELETE FROM "+source.FenceTable+" WHERE tenant_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", ids...)
+	return err
 }
 
 // serialize makes a progress callback safe to call from several goroutines.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/pgconnerr"
 )
 
@@ -101,6 +103,20 @@ func Open(ctx context.Context, dsn string) (*Ledger, error) {
 
 // Close releases the connections.
 func (l *Ledger) Close() { l.pool.Close() }
+
+// DefaultDSN is the ledger the application and the demo use unless told
+// otherwise: database tenantapp_ledger on the first cluster's server.
+func DefaultDSN(cfg *config.Config) (string, error) {
+	if len(cfg.Clusters) == 0 {
+		return "", errors.New("ledger: no clusters in the config to put it on")
+	}
+	u, err := url.Parse(cfg.Clusters[0].DSN)
+	if err != nil {
+		return "", errors.New("ledger: clusters[0].dsn is not a valid URL")
+	}
+	u.Path = "/tenantapp_ledger"
+	return u.String(), nil
+}
 
 func sqlState(err error) string {
 	var pe *pgconn.PgError

@@ -24,8 +24,8 @@ func ListTenants(ctx context.Context, db *sql.DB, src config.Source) ([]TenantSt
 		SELECT c.TABLE_NAME, COALESCE(t.AVG_ROW_LENGTH, 0)
 		FROM information_schema.COLUMNS c
 		JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-		WHERE c.TABLE_SCHEMA = DATABASE() AND c.COLUMN_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
-		ORDER BY c.TABLE_NAME`, src.TenantColumn)
+		WHERE c.TABLE_SCHEMA = DATABASE() AND c.COLUMN_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_NAME <> ?
+		ORDER BY c.TABLE_NAME`, src.TenantColumn, FenceTable)
 	if err != nil {
 		return nil, fmt.Errorf("source: listing tenant tables: %w", err)
 	}
