@@ -174,7 +174,12 @@ func (a *App) writeUntilDone(ctx context.Context, tenant string, pub *publisher,
 			err = errFrozen
 		} else {
 			var key string
-			if key, err = a.apply(ctx, tenant, rt.Location, pub, op); err == nil {
+			// A write under way finishes even when the application is
+			// stopping: cut short, its commit could land unrecorded.
+			applyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+			key, err = a.apply(applyCtx, tenant, rt.Location, pub, op)
+			cancel()
+			if err == nil {
 				if !refusedSince.IsZero() {
 					a.rec.Refusal(ledger.Refusal{Tenant: tenant, Start: refusedSince, End: time.Now()})
 				}
@@ -210,6 +215,9 @@ func (a *App) writeUntilDone(ctx context.Context, tenant string, pub *publisher,
 		backoff = min(2*backoff, 200*time.Millisecond)
 	}
 }
+
+// applyTimeout bounds one write attempt, which a stop does not cut short.
+const applyTimeout = 30 * time.Second
 
 var (
 	errFrozen     = errors.New("the tenant is frozen")

@@ -38,7 +38,7 @@ type stores struct {
 }
 
 func newStores(ctx context.Context, cfg *config.Config) (*stores, error) {
-	src, _, err := source.Open(ctx, cfg.Source.DSN)
+	src, _, err := source.Open(ctx, cfg.Source.DSN, source.ClientSideParams)
 	if err != nil {
 		return nil, err
 	}
