@@ -29,6 +29,8 @@ type fakeActivities struct {
 	// blockCopy makes CopyData wait until it is canceled.
 	blockCopy bool
 	copying   chan struct{}
+	// countsOnly makes Verify count rows instead of comparing them.
+	countsOnly bool
 }
 
 var errFake = errors.New("injected failure")
@@ -103,7 +105,7 @@ func (f *fakeActivities) BuildIndexes(ctx context.Context, in activities.Databas
 	return f.call("BuildIndexes")
 }
 func (f *fakeActivities) Verify(ctx context.Context, in activities.DatabaseInput) (*verify.Report, error) {
-	return &verify.Report{Match: true}, f.call("Verify")
+	return &verify.Report{Match: true, Finished: time.Now(), CountsOnly: f.countsOnly}, f.call("Verify")
 }
 func (f *fakeActivities) CheckNoWriteAfterFreeze(ctx context.Context, in activities.DatabaseInput) error {
 	return f.call("CheckNoWriteAfterFreeze")

@@ -84,3 +84,11 @@ func cloudflare(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// afterCutover is for the queue steps after the point of no return, which
+// cannot be undone and so are retried for as long as a retry can help.
+func afterCutover(ctx workflow.Context) workflow.Context {
+	opts := workflow.GetActivityOptions(drain(ctx))
+	opts.RetryPolicy.MaximumAttempts = 0 // no limit
+	return workflow.WithActivityOptions(ctx, opts)
+}

@@ -6,7 +6,9 @@ type Phase string
 
 // Phases of a tenant migration, in the order an online copy goes through
 // them (an offline copy, today's, freezes before Copying and has no
-// CatchingUp or FinalSync), then the ends other than Completed.
+// CatchingUp or FinalSync), then the ends other than Completed. The tenant
+// is frozen from Frozen to the end of Switching; Draining moves its queues
+// once it takes writes in its new database.
 const (
 	PhasePending      Phase = "Pending"
 	PhasePrechecking  Phase = "Prechecking"
@@ -17,8 +19,8 @@ const (
 	PhaseFrozen       Phase = "Frozen"
 	PhaseFinalSync    Phase = "FinalSync"
 	PhaseVerifying    Phase = "Verifying"
-	PhaseDraining     Phase = "Draining"
 	PhaseSwitching    Phase = "Switching"
+	PhaseDraining     Phase = "Draining"
 	PhaseCompleted    Phase = "Completed"
 	// PhaseSkipped ends a migration its precheck refused (the tenant is
 	// unknown, or already lives elsewhere): nothing was changed, nothing is

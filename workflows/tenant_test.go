@@ -22,7 +22,8 @@ func newTenantEnv(t *testing.T, fake *fakeActivities) *testsuite.TestWorkflowEnv
 }
 
 // The forward steps in order, and the compensation each one registers before
-// (freeze, queues, catalog, routing) or after (database) it changes the world.
+// (freeze, catalog, routing) or after (database) it changes the world. The
+// last four come after the commit (the unfreeze) and undo nothing.
 var forward = []struct {
 	step, undo string
 	undoFirst  bool
@@ -30,18 +31,17 @@ var forward = []struct {
 	{step: "Precheck"},
 	{step: "Place"},
 	{step: "CreateDatabase", undo: "DropDatabase"},
+	{step: "PrepareQueues"},
 	{step: "Freeze", undo: "Unfreeze", undoFirst: true},
 	{step: "CopyData"},
 	{step: "BuildIndexes"},
 	{step: "Verify"},
-	{step: "PrepareQueues"},
-	{step: "DrainQueues"},
-	{step: "MoveQueues", undo: "RollbackQueues", undoFirst: true},
-	{step: "CheckNoWriteAfterFreeze"},
 	{step: "CutOver", undo: "RestoreSource", undoFirst: true},
 	{step: "PlanRouting"},
 	{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},
 	{step: "Unfreeze"},
+	{step: "DrainQueues"},
+	{step: "MoveQueues"},
 	{step: "FinishTarget"},
 }
 
@@ -90,7 +90,7 @@ func TestRefusedPrecheckSkipsTheTenant(t *testing.T) {
 // A failure at any later step runs the compensations registered so far,
 // newest first, and the tenant ends RolledBack with the reason.
 func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
-	for i, f := range forward[:len(forward)-2] { // unfreezing and finishing come after the commit
+	for i, f := range forward[:len(forward)-4] { // the commit and what comes after it
 		if f.step == "Precheck" {
 			continue // a refusal skips the tenant (above)
 		}
@@ -187,3 +187,52 @@ func TestTenantMigrationCarriesItsConfigFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// The verification is the last look at the source before the cutover.
+// When it is not (an operator held the tenant before Switching, or the
+// verification only counted rows), the write-after-freeze alarm looks again
+// immediately before the cutover.
+func TestTheAlarmLooksAgainWhenTheVerificationIsNotTheLastLook(t *testing.T) {
+	for name, tc := range map[string]struct {
+		fake *fakeActivities
+		in   TenantOptions
+	}{
+		"held before Switching": {fake: &fakeActivities{}, in: TenantOptions{HoldBefore: PhaseSwitching}},
+		"counts only":           {fake: &fakeActivities{countsOnly: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newTenantEnv(t, tc.fake)
+			env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalContinue, nil) }, time.Minute)
+			env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", Options: tc.in})
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			calls := tc.fake.recorded()
+			if i := slices.Index(calls, "CheckNoWriteAfterFreeze"); i < 0 || calls[i+1] != "CutOver" {
+				t.Fatalf("calls = %v; want the alarm immediately before the cutover", calls)
+			}
+		})
+	}
+}
+
+// A step after the cutover that fails for good undoes nothing: the tenant
+// stays in its new database, and the migration ends Failed saying so.
+func TestAFailureAfterTheCutoverUndoesNothing(t *testing.T) {
+	f := &fakeActivities{failAt: "MoveQueues"}
+	env := newTenantEnv(t, f)
+	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != ErrTypeFailedAfterCutover {
+		t.Fatalf("workflow error = %v; want FailedAfterCutover", err)
+	}
+	var st TenantStatus
+	_ = appErr.Details(&st)
+	if st.Phase != PhaseFailed || !strings.Contains(st.Error, "cut over to pg-b/t_acme, but moving its queues failed") || st.FreezeDuration < 0 {
+		t.Fatalf("status = %+v", st)
+	}
+	calls := f.recorded()
+	if i := slices.Index(calls, "MoveQueues"); calls[len(calls)-1] != "MoveQueues" || i < 0 {
+		t.Fatalf("calls = %v; want nothing undone or recorded after the failed move", calls)
+	}
+}
+

@@ -33,6 +33,9 @@ const (
 	ErrTypeRollbackFailed = "RollbackFailed"
 	// ErrTypeSkipped ends a migration its precheck refused: nothing changed.
 	ErrTypeSkipped = "Skipped"
+	// ErrTypeFailedAfterCutover ends a migration whose tenant was cut over
+	// but whose queues could not be moved: nothing is undone.
+	ErrTypeFailedAfterCutover = "FailedAfterCutover"
 	// ErrTypeFailureBudgetExceeded ends a wave that stopped starting tenants.
 	ErrTypeFailureBudgetExceeded = "FailureBudgetExceeded"
 )
@@ -51,6 +54,7 @@ const (
 	versionSkipRefused       = "skip-refused-precheck"
 	versionConfigFingerprint = "config-fingerprint"
 	versionWriteAfterFreeze  = "write-after-freeze-alarm"
+	versionShortFreeze       = "short-freeze"
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.

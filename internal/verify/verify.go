@@ -57,6 +57,11 @@ type Report struct {
 	Match    bool          `json:"match"`
 	Tables   []TableResult `json:"tables"`
 	Duration time.Duration `json:"duration_ns"`
+	// Finished is when the last row was read: a write to the source after
+	// it is not in this report.
+	Finished time.Time `json:"finished"`
+	// CountsOnly: rows were counted, not compared.
+	CountsOnly bool `json:"counts_only,omitempty"`
 }
 
 // JSON renders the report for scripts.
@@ -128,7 +133,7 @@ func (v *Verifier) Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep := &Report{Tenant: v.Tenant, Match: true, Duration: time.Since(start)}
+	rep := &Report{Tenant: v.Tenant, Match: true, Duration: time.Since(start), Finished: time.Now().UTC(), CountsOnly: opts.CountsOnly}
 	for _, t := range tv {
 		t.res.Match = t.res.Match && t.res.SourceRows == t.res.TargetRows
 		t.res.Duration = t.end.Sub(start)
