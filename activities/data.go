@@ -106,8 +106,13 @@ func (a *Data) CreateDatabase(ctx context.Context, in DatabaseInput) (CreateData
 	if err != nil {
 		return CreateDatabaseResult{}, temporalError(err)
 	}
-	tr.Close()
-	return CreateDatabaseResult{Database: database}, conn.SetMarker(ctx, database, marker)
+	defer tr.Close()
+	if err := conn.SetMarker(ctx, database, marker); err != nil {
+		return CreateDatabaseResult{}, err
+	}
+	// Tables now, while the tenant still writes: less to do once frozen.
+	// (A retry that finds the database its own leaves them to CopyData.)
+	return CreateDatabaseResult{Database: database}, temporalError(tr.Copier().CreateTables(ctx))
 }
 
 // DropDatabase drops the tenant's database: the compensation of CreateDatabase.
@@ -229,7 +234,8 @@ func (a *Data) verify(ctx context.Context, in DatabaseInput, countsOnly bool) (*
 	return rep, temporalError(err)
 }
 
-// FinishTarget removes the copy's bookkeeping once the tenant is cut over.
+// FinishTarget removes the copy's bookkeeping once the tenant is cut over,
+// and vacuums the small tables the build left to after the freeze.
 func (a *Data) FinishTarget(ctx context.Context, in DatabaseInput) error {
 	cl, err := a.cfg.Cluster(in.Cluster)
 	if err != nil {
@@ -240,7 +246,10 @@ func (a *Data) FinishTarget(ctx context.Context, in DatabaseInput) error {
 		return err
 	}
 	defer pool.Close()
-	return bulkcopy.DropBookkeeping(ctx, pool)
+	if err := bulkcopy.DropBookkeeping(ctx, pool); err != nil {
+		return err
+	}
+	return bulkcopy.VacuumSmall(ctx, pool)
 }
 
 // heartbeatWhile heartbeats every 10 seconds until the returned stop is

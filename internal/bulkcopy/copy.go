@@ -121,8 +121,19 @@ func (c *Copier) Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := c.BuildAfterData(ctx, opts); err != nil {
 		return nil, err
 	}
+	if err := VacuumSmall(ctx, c.Target); err != nil {
+		return nil, err
+	}
 	rep.PostDataDuration = time.Since(start)
 	return rep, nil
+}
+
+// CreateTables creates the tables, without their keys and indexes, and the
+// copy's bookkeeping, so that a migration does it before freezing the
+// tenant. CopyData creates what is still missing.
+func (c *Copier) CreateTables(ctx context.Context) error {
+	_, err := prepareTarget(ctx, c.Target, c.Schema, true)
+	return err
 }
 
 // CopyData creates the tables and copies the rows, from the checkpoints when

@@ -32,7 +32,7 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 	tables = slices.Clone(tables)
 	sort.SliceStable(tables, func(i, j int) bool { return sizes[tables[i].Name] > sizes[tables[j].Name] })
 	err = parallel.Each(ctx, tables, parallelism, func(ctx context.Context, t *schema.Table) error {
-		return buildTable(ctx, pool, t)
+		return buildTable(ctx, pool, t, sizes[t.Name] >= vacuumFirstBytes)
 	})
 	if err != nil {
 		return err
@@ -40,8 +40,34 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 	return buildForeignKeys(ctx, pool, tables, parallelism)
 }
 
+// vacuumFirstBytes is the size from which a table is vacuumed before its
+// indexes are built; smaller ones are vacuumed by VacuumSmall, after the
+// cutover. On the demo under its application's load, VACUUM (ANALYZE) of
+// tables of 100 KB to 2 MB took 10 to 126 ms each, most of a small
+// tenant's Indexing phase, during which the tenant is frozen; what it saves
+// the index builds and the verification of such a table is less.
+const vacuumFirstBytes = 8 << 20
+
+// VacuumSmall vacuums and analyzes the tables that the build left to
+// after the cutover (smaller than vacuumFirstBytes).
+func VacuumSmall(ctx context.Context, pool *pgxpool.Pool) error {
+	sizes, err := tableSizes(ctx, pool)
+	if err != nil {
+		return err
+	}
+	for table, size := range sizes {
+		if size >= vacuumFirstBytes {
+			continue
+		}
+		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(table)); err != nil {
+			return fmt.Errorf("target: vacuuming %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
 // buildTable builds everything of one table that does not depend on another
-// table, once its data is in: VACUUM (ANALYZE) first; then its indexes, the
+// table, once its data is in: VACUUM (ANALYZE) first if vacuum; then its indexes, the
 // primary key's among them, several at once; then its primary key and checks
 // in one ALTER TABLE (one scan validates them all); identity restarts and
 // triggers. It can run again after a crash.
@@ -51,10 +77,12 @@ func buildAfterData(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Ta
 // build setting the hint bits again; and it leaves autovacuum nothing to do,
 // which would otherwise visit every new tenant database just as it is
 // verified and switched over.
-func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table) error {
+func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table, vacuum bool) error {
 	b := t.Build()
-	if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(t.Name)); err != nil {
-		return fmt.Errorf("target: vacuuming %s: %w", t.Name, err)
+	if vacuum {
+		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(t.Name)); err != nil {
+			return fmt.Errorf("target: vacuuming %s: %w", t.Name, err)
+		}
 	}
 	err := parallel.Each(ctx, b.Indexes, indexBuilds, func(ctx context.Context, st schema.Step) error {
 		return execStep(ctx, pool, st.Table, st.SQL)

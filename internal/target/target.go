@@ -260,7 +260,17 @@ func Open(ctx context.Context, cl config.Cluster, database string, maxConns int3
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
+			return nil, &NoDatabaseError{Cluster: cl.Name, Database: database}
+		}
 		return nil, fmt.Errorf("cluster %s: cannot open database %s on %s:%d: %s", cl.Name, database, cfg.ConnConfig.Host, cfg.ConnConfig.Port, pgconnerr.Reason(err))
 	}
 	return pool, nil
+}
+
+// NoDatabaseError is Open's error for a database the cluster does not have.
+type NoDatabaseError struct{ Cluster, Database string }
+
+func (e *NoDatabaseError) Error() string {
+	return fmt.Sprintf("cluster %s has no database %s", e.Cluster, e.Database)
 }

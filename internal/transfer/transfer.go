@@ -6,6 +6,7 @@ package transfer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,21 +73,22 @@ func (t *Transfer) open(ctx context.Context, cfg *config.Config, cl config.Clust
 	if !exists {
 		return retry.Final(fmt.Errorf("unknown tenant %q: no row of it in the source", t.Tenant))
 	}
-	clusterConn, err := target.ConnectCluster(ctx, cl)
-	if err != nil {
-		return err
-	}
-	defer clusterConn.Close(context.WithoutCancel(ctx))
 	if create {
+		clusterConn, err := target.ConnectCluster(ctx, cl)
+		if err != nil {
+			return err
+		}
+		defer clusterConn.Close(context.WithoutCancel(ctx))
 		if _, err := clusterConn.Create(ctx, t.Database, cl.Owner, t.Schema.TimeZone); err != nil {
 			return err
 		}
-	} else if ok, err := clusterConn.Exists(ctx, t.Database); err != nil {
-		return err
-	} else if !ok {
+	}
+	// Opening the database is what says whether it exists: one connection
+	// fewer for each step of a migration, each of which opens it anew.
+	t.Target, err = target.Open(ctx, cl, t.Database, int32(cfg.Migration.CopyParallelism)+2)
+	if noDB := (*target.NoDatabaseError)(nil); errors.As(err, &noDB) {
 		return retry.Final(fmt.Errorf("tenant %s has no database %s on cluster %s: copy it first", t.Tenant, t.Database, cl.Name))
 	}
-	t.Target, err = target.Open(ctx, cl, t.Database, int32(cfg.Migration.CopyParallelism)+2)
 	return err
 }
 
