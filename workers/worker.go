@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 
 	fingerprint := cfg.Fingerprint()
-	guard := []interceptor.WorkerInterceptor{newConfigGuard(fingerprint)}
+	guard := []interceptor.WorkerInterceptor{&activityLog{log: opts.Logger}, newConfigGuard(fingerprint)}
 	var workers []worker.Worker
 	if slices.Contains(opts.Queues, cfg.Temporal.TaskQueue) {
 		w, err := orchestrationWorker(tc, cfg, cat, opts, guard)
