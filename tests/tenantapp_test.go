@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/ledger"
 	"github.com/migrawave/migrawave/internal/temporalclient"
 	"github.com/migrawave/migrawave/internal/testenv"
@@ -31,38 +32,12 @@ func TestApplicationThatLearnsOfTheFreezeLateLosesNothing(t *testing.T) {
 	prefix := fmt.Sprintf("app%d-", run)
 	tenants := ownTenants(t, cfg, prefix, 3)
 	conf := testenv.WriteConfig(t, cfg)
-	ledgerDSN := testenv.PostgresDatabase(t, cfg.Clusters[0].DSN)
 	cli(t, conf, "setup")
 	cli(t, conf, "demo", "seed", "--tenants", "3", "--scale", "0.2", "--prefix", prefix)
 	cli(t, conf, "catalog", "import")
 	logs := t.TempDir()
 	startWorker(t, conf, logs, "w1")
-
-	app := exec.Command(tenantapp, "--config", conf, "--ledger", ledgerDSN, "run", "--tenants", strings.Join(tenants, ","),
-		"--rate", "5", "--listen=false", "--reread", "1m")
-	appLog, err := os.Create(filepath.Join(logs, "tenantapp.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Stdout, app.Stderr = appLog, appLog
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
-	// ledgerEntries counts what q counts in the ledger, -1 if it cannot.
-	ledgerEntries := func(q string) int {
-		conn, err := pgx.Connect(context.Background(), ledgerDSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		var n int
-		if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
-			return -1 // not created yet: the application creates it as it starts
-		}
-		return n
-	}
-	waitFor(t, "the application's first writes", func() bool { return ledgerEntries(`SELECT count(DISTINCT tenant) FROM writes`) == 3 })
+	app := startApplication(t, cfg, conf, logs, tenants, "--rate", "5", "--listen=false", "--reread", "1m")
 
 	tc, err := temporalclient.Dial(context.Background(), cfg.Temporal, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -79,26 +54,83 @@ func TestApplicationThatLearnsOfTheFreezeLateLosesNothing(t *testing.T) {
 	// Go on writing in the new databases, then stop: the application
 	// processes what is left in the queues before it exits.
 	waitFor(t, "writes in every new database", func() bool {
-		return ledgerEntries(`SELECT count(DISTINCT tenant) FROM writes WHERE location <> 'source'`) == 3
+		return app.entries(`SELECT count(DISTINCT tenant) FROM writes WHERE location <> 'source'`) == 3
 	})
-	app.Process.Signal(syscall.SIGTERM)
-	if err := app.Wait(); err != nil {
-		t.Fatalf("tenantapp: %v (log in %s)", err, appLog.Name())
-	}
-
-	out, err := exec.Command(tenantapp, "--config", conf, "--ledger", ledgerDSN, "check", "--output", "json").Output()
-	var rep ledger.Report
-	if jerr := json.Unmarshal(out, &rep); jerr != nil {
-		t.Fatalf("tenantapp check: %v, %v\n%s", err, jerr, out)
-	}
-	if err != nil || rep.WritesLost != 0 || rep.WritesAfterFreeze != 0 || rep.MessagesLost != 0 || rep.Tenants != 3 || rep.WritesAcknowledged == 0 {
-		t.Fatalf("ledger check: %v\n%+v", err, rep)
-	}
+	app.stop()
+	rep := app.check(3)
 	for _, broker := range []string{"old", "new"} {
-		if n := ledgerEntries(`SELECT count(DISTINCT tenant) FROM messages WHERE event = 'processed' AND broker = '` + broker + `'`); n != 3 {
+		if n := app.entries(`SELECT count(DISTINCT tenant) FROM messages WHERE event = 'processed' AND broker = '` + broker + `'`); n != 3 {
 			t.Errorf("%d tenants had messages processed on the %s broker; want 3", n, broker)
 		}
 	}
 	t.Logf("ledger: %d writes, %d messages, freeze seen by the application p50 %d ms, max %d ms",
 		rep.WritesAcknowledged, rep.MessagesPublished, rep.FreezeMS.P50, rep.FreezeMS.Max)
+}
+
+// application is tenantapp running on some tenants, with a ledger of its own.
+type application struct {
+	t            *testing.T
+	conf, ledger string
+	cmd          *exec.Cmd
+	log          string
+}
+
+// startApplication starts tenantapp on tenants and waits for its first
+// write to each.
+func startApplication(t *testing.T, cfg *config.Config, conf, logs string, tenants []string, args ...string) *application {
+	t.Helper()
+	a := &application{t: t, conf: conf, ledger: testenv.PostgresDatabase(t, cfg.Clusters[0].DSN), log: filepath.Join(logs, "tenantapp.log")}
+	a.cmd = exec.Command(tenantapp, append([]string{"--config", conf, "--ledger", a.ledger, "run", "--tenants", strings.Join(tenants, ",")}, args...)...)
+	f, err := os.Create(a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Stdout, a.cmd.Stderr = f, f
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.cmd.Process.Kill(); a.cmd.Wait(); f.Close() })
+	waitFor(t, "the application's first writes", func() bool {
+		return a.entries(`SELECT count(DISTINCT tenant) FROM writes`) == len(tenants)
+	})
+	return a
+}
+
+// entries counts what q counts in the ledger, -1 if it cannot.
+func (a *application) entries(q string) int {
+	conn, err := pgx.Connect(context.Background(), a.ledger)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+		return -1 // not created yet: the application creates it as it starts
+	}
+	return n
+}
+
+// stop stops the application as an operator would, and waits for it.
+func (a *application) stop() {
+	a.t.Helper()
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	if err := a.cmd.Wait(); err != nil {
+		a.t.Fatalf("tenantapp: %v (log in %s)", err, a.log)
+	}
+}
+
+// check runs `tenantapp check` and fails the test unless the ledger of
+// tenants tenants shows writes, and no write or message lost and no write
+// committed to the source after a freeze.
+func (a *application) check(tenants int) ledger.Report {
+	a.t.Helper()
+	out, err := exec.Command(tenantapp, "--config", a.conf, "--ledger", a.ledger, "check", "--output", "json").Output()
+	var rep ledger.Report
+	if jerr := json.Unmarshal(out, &rep); jerr != nil {
+		a.t.Fatalf("tenantapp check: %v, %v\n%s", err, jerr, out)
+	}
+	if err != nil || rep.WritesLost != 0 || rep.WritesAfterFreeze != 0 || rep.MessagesLost != 0 || rep.Tenants != tenants || rep.WritesAcknowledged == 0 {
+		a.t.Fatalf("ledger check: %v\n%+v", err, rep)
+	}
+	return rep
 }

@@ -235,4 +235,3 @@ func TestAFailureAfterTheCutoverUndoesNothing(t *testing.T) {
 		t.Fatalf("calls = %v; want nothing undone or recorded after the failed move", calls)
 	}
 }
-
