@@ -168,7 +168,7 @@ func (m *migration) run(ctx workflow.Context) error {
 	// message id).
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	if err := m.enter(ctx, PhaseDraining); err != nil {
-		return err
+		return &afterCutoverError{err}
 	}
 	if err := workflow.ExecuteActivity(afterCutover(ctx), q.DrainQueues, ref).Get(ctx, nil); err != nil {
 		return &afterCutoverError{err}
