@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,8 +35,8 @@ import (
 // and verified, the failing one RolledBack with everything as before, the
 // unknown one Skipped. The application works for the failing tenant and two
 // others throughout: it keeps every write it acknowledged before, during and
-// after the failed attempt, and every message. A second wave with a tenant already moved skips it
-// and leaves its catalog row exactly as it was.
+// after the failed attempt, and every message. A second wave with a tenant
+// already moved skips it and leaves its catalog row exactly as it was.
 func TestWaveEndToEnd(t *testing.T) {
 	cfg, emu, run := ownStack(t, "e2e")
 	conf := testenv.WriteConfig(t, cfg)
@@ -76,8 +77,8 @@ func TestWaveEndToEnd(t *testing.T) {
 	logs := t.TempDir()
 	// Its rows change once the tenant lives in its database: the ledger,
 	// not verify, checks the application's tenants at the end.
-	withApp := map[string]bool{victim: true, seeded[2]: true, seeded[3]: true}
-	app := startApplication(t, cfg, conf, logs, []string{victim, seeded[2], seeded[3]}, "--rate", "2")
+	appTenants := []string{victim, seeded[2], seeded[3]}
+	app := startApplication(t, cfg, conf, logs, appTenants, "--rate", "2")
 	workers := []*exec.Cmd{startWorker(t, conf, logs, "w1"), startWorker(t, conf, logs, "w2")}
 
 	waveID := waveIDFor(run)
@@ -145,7 +146,7 @@ func TestWaveEndToEnd(t *testing.T) {
 	before := app.entries(victimWrites)
 	waitFor(t, "the application's writes to the rolled-back tenant", func() bool { return app.entries(victimWrites) >= before+3 })
 	app.stop()
-	app.check(len(withApp))
+	app.check(len(appTenants))
 	if n := app.entries(fmt.Sprintf(`SELECT count(*) FROM writes WHERE tenant = '%s' AND location <> 'source'`, victim)); n != 0 {
 		t.Errorf("the application wrote %d times to the rolled-back tenant outside the source", n)
 	}
@@ -169,7 +170,7 @@ func TestWaveEndToEnd(t *testing.T) {
 		if left := queueDepths(t, cfg.RabbitMQ.OldURL, cfg, tenant); sum(left) != 0 {
 			t.Errorf("%s: %v messages left on the old broker", tenant, left)
 		}
-		if !withApp[tenant] {
+		if !slices.Contains(appTenants, tenant) {
 			cli(t, conf, "verify", "--tenant", tenant, "--cluster", tn.Cluster)
 		}
 	}

@@ -59,29 +59,36 @@ func VacuumSmall(ctx context.Context, pool *pgxpool.Pool) error {
 		if size >= vacuumFirstBytes {
 			continue
 		}
-		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(table)); err != nil {
-			return fmt.Errorf("target: vacuuming %s: %w", table, err)
+		if err := vacuum(ctx, pool, table); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+func vacuum(ctx context.Context, pool *pgxpool.Pool, table string) error {
+	if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(table)); err != nil {
+		return fmt.Errorf("target: vacuuming %s: %w", table, err)
+	}
+	return nil
+}
+
 // buildTable builds everything of one table that does not depend on another
-// table, once its data is in: VACUUM (ANALYZE) first if vacuum; then its indexes, the
-// primary key's among them, several at once; then its primary key and checks
-// in one ALTER TABLE (one scan validates them all); identity restarts and
-// triggers. It can run again after a crash.
+// table, once its data is in: VACUUM (ANALYZE) first if vacuumFirst; then
+// its indexes, the primary key's among them, several at once; then its
+// primary key and checks in one ALTER TABLE (one scan validates them all);
+// identity restarts and triggers. It can run again after a crash.
 //
 // The VACUUM sets every freshly copied row's hint bits and the visibility
 // map while the table has no index to clean up, once, instead of each index
 // build setting the hint bits again; and it leaves autovacuum nothing to do,
 // which would otherwise visit every new tenant database just as it is
 // verified and switched over.
-func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table, vacuum bool) error {
+func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table, vacuumFirst bool) error {
 	b := t.Build()
-	if vacuum {
-		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) "+schema.QuoteIdent(t.Name)); err != nil {
-			return fmt.Errorf("target: vacuuming %s: %w", t.Name, err)
+	if vacuumFirst {
+		if err := vacuum(ctx, pool, t.Name); err != nil {
+			return err
 		}
 	}
 	err := parallel.Each(ctx, b.Indexes, indexBuilds, func(ctx context.Context, st schema.Step) error {
