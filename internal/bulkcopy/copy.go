@@ -181,6 +181,18 @@ func (c *Copier) BuildAfterData(ctx context.Context, opts Options) error {
 	return buildAfterData(ctx, c.Target, tables, opts.Parallelism)
 }
 
+// BuildEmpty builds, on the tables before a small tenant's rows are copied,
+// everything but the identity restarts and foreign keys, which BuildRest
+// builds after the copy. Both can run again after a crash.
+func (c *Copier) BuildEmpty(ctx context.Context) error {
+	return buildEmpty(ctx, c.Target, c.Schema.Tables)
+}
+
+// BuildRest builds what BuildEmpty left, once the rows are in.
+func (c *Copier) BuildRest(ctx context.Context) error {
+	return buildRest(ctx, c.Target, c.Schema.Tables)
+}
+
 func (o Options) withDefaults() Options {
 	if o.Parallelism <= 0 {
 		o.Parallelism = 4

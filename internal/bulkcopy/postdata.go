@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -114,7 +115,7 @@ func buildTable(ctx context.Context, pool *pgxpool.Pool, t *schema.Table, vacuum
 			}
 		}
 	}
-	for _, st := range b.Finish {
+	for _, st := range slices.Concat(b.Sequences, b.Triggers) {
 		if err := execStep(ctx, pool, st.Table, st.SQL); err != nil {
 			return err
 		}
@@ -247,4 +248,87 @@ func execStep(ctx context.Context, pool *pgxpool.Pool, table, sql string) error 
 		}
 		return nil
 	}
+}
+
+// buildEmpty builds on the empty tables of a small tenant what its rows can
+// be copied into: keys, indexes, checks and triggers (before update, which
+// a copy does not fire), in one transaction sent as one batch. It leaves
+// the identity restarts and foreign keys to buildRest, after the copy.
+//
+// A small tenant's copy into indexed tables costs little more than into
+// bare ones, while the build after the copy was most of its freeze: on the
+// loaded demo (400 to 30,000 rows), 500 ms at the median for about 60
+// statements over several sessions.
+func buildEmpty(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table) error {
+	existing, err := constraints(ctx, pool, "")
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	for _, t := range tables {
+		b := t.Build()
+		for _, st := range b.Indexes {
+			stmts = append(stmts, st.SQL)
+		}
+		var missing []schema.Constraint
+		for _, c := range b.Constraints {
+			if _, ok := existing[constraintKey{t.Name, c.Name}]; !ok {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 {
+			stmts = append(stmts, schema.AddConstraints(t.Name, missing))
+		}
+		for _, st := range b.Triggers {
+			stmts = append(stmts, st.SQL)
+		}
+	}
+	return execBatch(ctx, pool, stmts)
+}
+
+// buildRest builds what follows buildEmpty and the copy: the identity
+// restarts, and the foreign keys between the tables (added valid, or
+// validated if a crash left them NOT VALID), in one transaction.
+func buildRest(ctx context.Context, pool *pgxpool.Pool, tables []*schema.Table) error {
+	existing, err := constraints(ctx, pool, "")
+	if err != nil {
+		return err
+	}
+	selected := map[string]bool{}
+	for _, t := range tables {
+		selected[t.Name] = true
+	}
+	var stmts []string
+	for _, t := range tables {
+		for _, st := range t.Build().Sequences {
+			stmts = append(stmts, st.SQL)
+		}
+	}
+	for _, t := range tables {
+		for _, st := range t.ForeignKeySteps() {
+			valid, ok := existing[constraintKey{st.Table, st.Constraint}]
+			switch {
+			case !selected[st.RefTable] || valid:
+			case ok:
+				stmts = append(stmts, st.Validate)
+			default:
+				stmts = append(stmts, st.SQL, st.Validate)
+			}
+		}
+	}
+	return execBatch(ctx, pool, stmts)
+}
+
+// execBatch runs the statements as one batch: one round trip, and one
+// transaction, so that a crash leaves all of them done or none.
+func execBatch(ctx context.Context, pool *pgxpool.Pool, stmts []string) error {
+	if len(stmts) == 0 {
+		return nil
+	}
+	// Without arguments, pgx sends it with the simple protocol, which
+	// runs several statements as one implicit transaction.
+	if _, err := pool.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+		return fmt.Errorf("target: building the tables: %w", err)
+	}
+	return nil
 }

@@ -10,8 +10,10 @@ import (
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
 	"github.com/migrawave/migrawave/internal/config"
+	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/testenv/tenantfixture"
 	"github.com/migrawave/migrawave/internal/transfer"
+	"github.com/migrawave/migrawave/internal/verify"
 )
 
 // A CHECK constraint MariaDB enforces is enforced by the tenant database
@@ -86,4 +88,70 @@ func slicesContainsPrefix(list []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// A small tenant's tables built around its rows (BuildEmpty, the copy,
+// BuildRest: what a migration does while the tenant is frozen) end as
+// those the copy builds after its rows: the same indexes, valid
+// constraints, triggers and next identity, and the same rows.
+func TestBuildingAroundTheRowsEndsAsBuildingAfterThem(t *testing.T) {
+	f := tenantfixture.Invoicing(t, map[string]int{"acme": 30, "globex": 5})
+	f.Exec(`ALTER TABLE invoices ADD COLUMN changed_at timestamp NOT NULL DEFAULT current_timestamp ON UPDATE current_timestamp,
+		ADD CONSTRAINT chk_number CHECK (number <> '')`)
+	ctx := context.Background()
+	builds := []struct {
+		name  string
+		build func(c *bulkcopy.Copier) error
+	}{
+		{"after the rows", func(c *bulkcopy.Copier) error {
+			_, err := c.Run(ctx, bulkcopy.Options{ChunkRows: 7})
+			return err
+		}},
+		{"around the rows", func(c *bulkcopy.Copier) error {
+			if err := c.CreateTables(ctx); err != nil {
+				return err
+			}
+			if err := c.BuildEmpty(ctx); err != nil {
+				return err
+			}
+			if _, err := c.CopyData(ctx, bulkcopy.Options{ChunkRows: 7, Resume: true}); err != nil {
+				return err
+			}
+			return c.BuildRest(ctx)
+		}},
+	}
+	var first string
+	for _, b := range builds {
+		tr := f.Open("acme")
+		if err := b.build(tr.Copier()); err != nil {
+			t.Fatalf("%s: %v", b.name, err)
+		}
+		if vr, err := tr.Verifier().Run(ctx, verify.Options{}); err != nil || !vr.Match {
+			t.Fatalf("%s: verify %+v, %v", b.name, vr, err)
+		}
+		got := tenantfixture.QueryText(t, tr, `SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+			SELECT indexdef AS x FROM pg_indexes WHERE schemaname = 'public'
+			UNION ALL SELECT format('%s %s %s valid %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
+				FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+			UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+			UNION ALL SELECT 'next invoice id ' || nextval(pg_get_serial_sequence('invoices', 'id'))) s`)
+		if first == "" {
+			first = got
+		} else if got != first {
+			t.Errorf("built %s:\n%s\nbuilt %s:\n%s", builds[0].name, first, b.name, got)
+		}
+		if !strings.Contains(got, "next invoice id 31") || !strings.Contains(got, "invoices_chk_number") || !strings.Contains(got, "BEFORE UPDATE ON public.invoices") {
+			t.Errorf("built %s: %s", b.name, got)
+		}
+		tr.Close()
+		cl, _ := f.Cfg.Cluster(tenantfixture.Cluster)
+		conn, err := target.ConnectCluster(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Drop(ctx, tr.Database); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+	}
 }

@@ -96,16 +96,19 @@ type Build struct {
 	// AddConstraints adds any of them in one ALTER TABLE, which validates
 	// them all in a single scan of the table.
 	Constraints []Constraint
-	// Finish restarts identities past the copied maximum (cheap once the
-	// primary key index is there) and creates the triggers.
-	Finish []Step
+	// Sequences restart identities past the copied maximum (cheap once the
+	// primary key index is there).
+	Sequences []Step
+	// Triggers are BEFORE UPDATE triggers, which a copy (COPY, inserts and
+	// deletes) does not fire: they may come before the data.
+	Triggers []Step
 }
 
 // Build returns the statements that follow the table's data: primary key,
 // unique and secondary indexes, checks, identity restarts and triggers.
 func (t *Table) Build() Build {
 	b := Build{Table: t.Name}
-	add := func(sql string) { b.Finish = append(b.Finish, Step{Table: t.Name, SQL: sql}) }
+	step := func(sql string) Step { return Step{Table: t.Name, SQL: sql} }
 	tbl := quoteIdent(t.Name)
 	// Index names may collide once truncated: the first one wins, as when
 	// the indexes were created one after the other, IF NOT EXISTS.
@@ -136,8 +139,8 @@ func (t *Table) Build() Build {
 		}
 		if c.Identity {
 			// Past the copied maximum, so the application's next insert gets a fresh id.
-			add(fmt.Sprintf("SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max(%s), 0) + 1, false) FROM %s",
-				quoteLiteral(tbl), quoteLiteral(c.Name), quoteIdent(c.Name), tbl))
+			b.Sequences = append(b.Sequences, step(fmt.Sprintf("SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max(%s), 0) + 1, false) FROM %s",
+				quoteLiteral(tbl), quoteLiteral(c.Name), quoteIdent(c.Name), tbl)))
 		}
 		if c.OnUpdateNow {
 			// Generated columns read NULL in NEW inside a BEFORE trigger: leave
@@ -148,7 +151,7 @@ func (t *Table) Build() Build {
 			}
 			fn := quoteIdent(truncate("migrawave_" + t.Name + "_" + c.Name + "_on_update"))
 			col := quoteIdent(c.Name)
-			add(fmt.Sprintf(`CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrawave$
+			b.Triggers = append(b.Triggers, step(fmt.Sprintf(`CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrawave$
 BEGIN
     -- MariaDB's ON UPDATE CURRENT_TIMESTAMP: set when the row changed and the
     -- statement did not set the column itself.
@@ -156,9 +159,9 @@ BEGIN
         NEW.%s := CURRENT_TIMESTAMP;
     END IF;
     RETURN NEW;
-END $migrawave$`, fn, col, col, generated, generated, col))
-			add(fmt.Sprintf("CREATE OR REPLACE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
-				quoteIdent(truncate(t.Name+"_"+c.Name+"_on_update")), tbl, fn))
+END $migrawave$`, fn, col, col, generated, generated, col)),
+				step(fmt.Sprintf("CREATE OR REPLACE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+					quoteIdent(truncate(t.Name+"_"+c.Name+"_on_update")), tbl, fn)))
 		}
 	}
 	for _, ck := range t.Checks {

@@ -46,9 +46,11 @@ func TestBuildBuildsThePrimaryKeyIndexWithTheOthersThenAddsKeyAndChecksInOneStat
 	if got, want := AddConstraints("orders", b.Constraints[2:]), `ALTER TABLE "orders" ADD CONSTRAINT "orders_kind_check" CHECK ("kind" IN ('a', 'b'))`; got != want {
 		t.Errorf("one constraint: %s, want %s", got, want)
 	}
-	if len(b.Finish) != 3 || !strings.HasPrefix(b.Finish[0].SQL, "SELECT setval(") ||
-		!strings.HasPrefix(b.Finish[1].SQL, "CREATE OR REPLACE FUNCTION") || !strings.HasPrefix(b.Finish[2].SQL, "CREATE OR REPLACE TRIGGER") {
-		t.Errorf("finish: %+v", b.Finish)
+	if len(b.Sequences) != 1 || !strings.HasPrefix(b.Sequences[0].SQL, "SELECT setval(") {
+		t.Errorf("sequences: %+v", b.Sequences)
+	}
+	if len(b.Triggers) != 2 || !strings.HasPrefix(b.Triggers[0].SQL, "CREATE OR REPLACE FUNCTION") || !strings.HasPrefix(b.Triggers[1].SQL, "CREATE OR REPLACE TRIGGER") {
+		t.Errorf("triggers: %+v", b.Triggers)
 	}
 }
 
@@ -72,7 +74,7 @@ func TestBuildNamesThePrimaryKeyIndexLikeItsConstraintAndSkipsCollidingIndexName
 	if len(b.Indexes) != 2 || !strings.Contains(b.Indexes[0].SQL, `"`+name+`" ON "`+long+`" ("a", "b")`) || !strings.Contains(b.Indexes[1].SQL, `_x" ON "`+long+`" ("c")`) {
 		t.Errorf("indexes: %+v", b.Indexes)
 	}
-	if b := (&Table{Name: "logs", Columns: []*Column{{Name: "line"}}}).Build(); len(b.Indexes)+len(b.Constraints)+len(b.Finish) != 0 {
+	if b := (&Table{Name: "logs", Columns: []*Column{{Name: "line"}}}).Build(); len(b.Indexes)+len(b.Constraints)+len(b.Sequences)+len(b.Triggers) != 0 {
 		t.Errorf("a table without keys: %+v", b)
 	}
 }

@@ -20,7 +20,7 @@ func (s *Schema) DDL() []string {
 		if len(b.Constraints) > 0 {
 			out = append(out, AddConstraints(t.Name, b.Constraints))
 		}
-		for _, st := range b.Finish {
+		for _, st := range slices.Concat(b.Sequences, b.Triggers) {
 			out = append(out, st.SQL)
 		}
 	}
