@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/config"
@@ -48,6 +49,8 @@ type CutOverInput struct {
 	TenantRef
 	Cluster  string `json:"cluster"`
 	Database string `json:"database"`
+	// Unfreeze lifts the freeze in the same catalog change.
+	Unfreeze bool `json:"unfreeze,omitempty"`
 }
 
 // StateInput records how a migration ended.
@@ -61,30 +64,42 @@ type StateInput struct {
 // Every write is a compare-and-set on the row's version that first checks
 // whether the row is already as wanted, so a retry after a crash is a no-op.
 type Catalog struct {
-	cfg *config.Config
-	cat *catalog.Catalog
-
-	mu  sync.Mutex
-	src *sql.DB // the source, for the fence; opened on first use
+	cfg   *config.Config
+	cat   *catalog.Catalog
+	fence *fence
 }
 
 // NewCatalog builds the catalog activities.
 func NewCatalog(cfg *config.Config, cat *catalog.Catalog) *Catalog {
-	return &Catalog{cfg: cfg, cat: cat}
+	return &Catalog{cfg: cfg, cat: cat, fence: newFence(cfg, cat)}
 }
 
-// source is the source database, opened once: the fence lives there.
-func (a *Catalog) source(ctx context.Context) (*sql.DB, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.src == nil {
-		db, _, err := source.Open(ctx, a.cfg.Source.DSN)
+// fence closes and opens a tenant's writes: the catalog's frozen flag, which
+// the application obeys, and the fence row in the source, which holds the
+// writers that do not. The catalog and the data activities both use it.
+type fence struct {
+	cfg *config.Config
+	cat *catalog.Catalog
+
+	mu  sync.Mutex
+	src *sql.DB // the source, where the fence row lives; opened on first use
+}
+
+func newFence(cfg *config.Config, cat *catalog.Catalog) *fence {
+	return &fence{cfg: cfg, cat: cat}
+}
+
+func (f *fence) source(ctx context.Context) (*sql.DB, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.src == nil {
+		db, _, err := source.Open(ctx, f.cfg.Source.DSN)
 		if err != nil {
 			return nil, err
 		}
-		a.src = db
+		f.src = db
 	}
-	return a.src, nil
+	return f.src, nil
 }
 
 // ConfigFingerprint is this worker's configuration fingerprint, which a
@@ -160,7 +175,14 @@ func (a *Catalog) Place(ctx context.Context, ref TenantRef) (string, error) {
 // source refusing its writes for good; then it clears the flag. Each step
 // is idempotent, so a retry completes what a crash interrupted.
 func (a *Catalog) SetFrozen(ctx context.Context, in FreezeInput) error {
-	t, err := a.cat.Get(ctx, in.TenantID)
+	return a.fence.set(ctx, in)
+}
+
+// set freezes the tenant (the flag, then the fence) or unfreezes it (the
+// fence, then the flag). A tenant that has moved keeps its source fence
+// closed for good.
+func (f *fence) set(ctx context.Context, in FreezeInput) error {
+	t, err := f.cat.Get(ctx, in.TenantID)
 	if err != nil {
 		return err
 	}
@@ -172,11 +194,11 @@ func (a *Catalog) SetFrozen(ctx context.Context, in FreezeInput) error {
 		}
 	}
 	if in.Frozen {
-		if t, err = a.setFrozenFlag(ctx, t, in); err != nil {
+		if t, err = f.setFlag(ctx, t, in); err != nil {
 			return err
 		}
 	}
-	db, err := a.source(ctx)
+	db, err := f.source(ctx)
 	if err != nil {
 		return err
 	}
@@ -186,38 +208,67 @@ func (a *Catalog) SetFrozen(ctx context.Context, in FreezeInput) error {
 	if in.Frozen {
 		// From here on nothing commits for the tenant in the source: the
 		// event is what the application's ledger check measures against.
-		return a.cat.Note(ctx, t.ID, catalog.EventFenced, in.WorkflowID)
+		return f.cat.Note(ctx, t.ID, catalog.EventFenced, in.WorkflowID)
 	}
-	_, err = a.setFrozenFlag(ctx, t, in)
+	_, err = f.setFlag(ctx, t, in)
 	return err
 }
 
-// setFrozenFlag sets the catalog's frozen flag of t as in says.
-func (a *Catalog) setFrozenFlag(ctx context.Context, t catalog.Tenant, in FreezeInput) (catalog.Tenant, error) {
+// firstFenced is when the tenant's current freeze closed its fence: the first
+// "fenced" event since it was last unfrozen. A retried step notes the fence
+// again.
+func (f *fence) firstFenced(ctx context.Context, ref TenantRef) (time.Time, error) {
+	events, err := f.cat.Events(ctx, ref.TenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var first string
+	for _, e := range events {
+		switch {
+		case e.Kind == catalog.EventUnfrozen:
+			first = ""
+		case e.Kind == catalog.EventFenced && first == "":
+			first = e.At
+		}
+	}
+	if first == "" {
+		return time.Time{}, fmt.Errorf("catalog: tenant %s is not fenced", ref.TenantID)
+	}
+	return time.Parse(time.RFC3339Nano, first)
+}
+
+// setFlag sets the catalog's frozen flag of t as in says.
+func (f *fence) setFlag(ctx context.Context, t catalog.Tenant, in FreezeInput) (catalog.Tenant, error) {
 	if t.Frozen == in.Frozen {
 		return t, nil
 	}
-	kind := "unfreeze"
+	kind := catalog.EventUnfrozen
 	if in.Frozen {
 		kind = "freeze"
 	}
-	return a.cat.Update(ctx, t.ID, t.Version, catalog.Change{Frozen: &in.Frozen, Kind: kind, WorkflowID: in.WorkflowID})
+	return f.cat.Update(ctx, t.ID, t.Version, catalog.Change{Frozen: &in.Frozen, Kind: kind, WorkflowID: in.WorkflowID})
 }
 
-// CutOver makes the catalog route the tenant to its new database.
+// CutOver makes the catalog route the tenant to its new database. With
+// Unfreeze, the same compare-and-set lifts the freeze: the application sees
+// one change (NOTIFY) and writes in the new database at once, and a failed
+// cutover changed nothing. The source fence stays closed.
 func (a *Catalog) CutOver(ctx context.Context, in CutOverInput) error {
 	t, err := a.cat.Get(ctx, in.TenantID)
 	if err != nil {
 		return err
 	}
 	location := in.Cluster + "/" + in.Database
-	if t.Location == location {
+	if t.Location == location && !(in.Unfreeze && t.Frozen) {
 		return nil
 	}
 	state := catalog.StateMigrated
-	_, err = a.cat.Update(ctx, t.ID, t.Version, catalog.Change{
-		Location: &location, Cluster: &in.Cluster, Database: &in.Database, State: &state, Kind: "cutover", WorkflowID: in.WorkflowID,
-	})
+	ch := catalog.Change{Location: &location, Cluster: &in.Cluster, Database: &in.Database, State: &state, Kind: "cutover", WorkflowID: in.WorkflowID}
+	if in.Unfreeze {
+		unfrozen := false
+		ch.Frozen = &unfrozen
+	}
+	_, err = a.cat.Update(ctx, t.ID, t.Version, ch)
 	return err
 }
 

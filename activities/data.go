@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/migrawave/migrawave/internal/bulkcopy"
+	"github.com/migrawave/migrawave/internal/catalog"
 	"github.com/migrawave/migrawave/internal/config"
 	"github.com/migrawave/migrawave/internal/target"
 	"github.com/migrawave/migrawave/internal/transfer"
@@ -61,6 +62,14 @@ type CopyResult struct {
 	Bytes  int64           `json:"bytes"`
 }
 
+// MoveResult is what FreezeAndMove did: when the freeze began, what it
+// copied, and the verification.
+type MoveResult struct {
+	Fenced   time.Time      `json:"fenced"`
+	Copied   CopyResult     `json:"copied"`
+	Verified *verify.Report `json:"verified"`
+}
+
 // CopyHeartbeat is the progress a copy reports; the checkpoint itself lives
 // in the target database, committed with each chunk, which is what a retry
 // resumes from.
@@ -73,11 +82,15 @@ type CopyHeartbeat struct {
 // Data holds the activities that create, fill, check and drop tenant
 // databases. They run on the data task queue.
 type Data struct {
-	cfg *config.Config
+	cfg   *config.Config
+	fence *fence
 }
 
-// NewData builds the data activities.
-func NewData(cfg *config.Config) *Data { return &Data{cfg: cfg} }
+// NewData builds the data activities. The catalog is FreezeAndMove's, which
+// freezes the tenant itself.
+func NewData(cfg *config.Config, cat *catalog.Catalog) *Data {
+	return &Data{cfg: cfg, fence: newFence(cfg, cat)}
+}
 
 // CreateDatabase creates the tenant's database on the cluster and marks it
 // as this run's. A retry finds its own database and goes on; a database
@@ -140,6 +153,10 @@ func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
 	// Chunks report progress as they commit; the ticker covers a chunk of
 	// large rows that takes longer than the heartbeat timeout.
 	defer heartbeatWhile(ctx)()
+	return a.copy(ctx, tr, in)
+}
+
+func (a *Data) copy(ctx context.Context, tr *transfer.Transfer, in CopyInput) (CopyResult, error) {
 	metrics := activity.GetMetricsHandler(ctx)
 	rowsCopied, bytesCopied := metrics.Counter("migrawave_rows_copied"), metrics.Counter("migrawave_bytes_copied")
 	var mu sync.Mutex
@@ -181,11 +198,86 @@ func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
 
 // Verify compares source and target; a difference is final: the saga rolls back.
 func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, error) {
-	rep, err := a.verify(ctx, in, a.cfg.Migration.Verify == config.VerifyCounts)
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	defer tr.Close()
+	defer heartbeatWhile(ctx)()
+	return a.verifyMatch(ctx, tr)
+}
+
+// verifyMatch compares as migration.verify says, and fails for good on a
+// difference.
+func (a *Data) verifyMatch(ctx context.Context, tr *transfer.Transfer) (*verify.Report, error) {
+	rep, err := a.compare(ctx, tr, a.cfg.Migration.Verify == config.VerifyCounts)
 	if err == nil && !rep.Match {
 		err = temporal.NewNonRetryableApplicationError("verification failed: "+rep.Summary(), ErrTypeVerificationFailed, nil, rep)
 	}
 	return rep, err
+}
+
+// FreezeAndMove moves a small tenant's data in one step, on connections
+// opened before the freeze: it builds the empty tables' keys and indexes,
+// freezes the tenant, copies, builds the foreign keys and verifies. Apart,
+// those steps spent more time opening connections, building indexes and
+// passing through Temporal than moving rows: on the loaded demo (400 to
+// 30,000 rows), copy 334, build 494, verify 268 ms at the median, and about
+// 45 ms between each two. The workflow registers the unfreeze before it.
+func (a *Data) FreezeAndMove(ctx context.Context, in CopyInput) (MoveResult, error) {
+	took := stopwatch()
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return MoveResult{}, temporalError(err)
+	}
+	defer tr.Close()
+	defer heartbeatWhile(ctx)()
+	if err := tr.Warm(ctx, a.cfg.Migration.CopyParallelism); err != nil {
+		return MoveResult{}, err
+	}
+	if err := tr.Copier().BuildEmpty(ctx); err != nil {
+		return MoveResult{}, temporalError(err)
+	}
+	prepared := took()
+	if err := a.fence.set(ctx, FreezeInput{TenantRef: in.TenantRef, Frozen: true}); err != nil {
+		return MoveResult{}, err
+	}
+	out := MoveResult{Fenced: time.Now()}
+	if activity.GetInfo(ctx).Attempt > 1 {
+		// The first attempt closed the fence: the freeze began then.
+		if out.Fenced, err = a.fence.firstFenced(ctx, in.TenantRef); err != nil {
+			return MoveResult{}, err
+		}
+	}
+	fenced := took()
+	if out.Copied, err = a.copy(ctx, tr, in); err != nil {
+		return out, err
+	}
+	copied := took()
+	activity.RecordHeartbeat(ctx, "building the foreign keys")
+	if err := tr.Copier().BuildRest(ctx); err != nil {
+		return out, temporalError(err)
+	}
+	built := took()
+	activity.RecordHeartbeat(ctx, "verifying")
+	if out.Verified, err = a.verifyMatch(ctx, tr); err != nil {
+		return out, err
+	}
+	activity.GetLogger(ctx).Info("frozen, copied, built and verified", "tenant", in.TenantID, "rows", out.Copied.Rows,
+		"prepare_ms", prepared, "fence_ms", fenced, "copy_ms", copied, "build_ms", built, "verify_ms", took())
+	return out, nil
+}
+
+// stopwatch returns a function that gives the milliseconds since its
+// previous call (the first: since stopwatch).
+func stopwatch() func() int64 {
+	last := time.Now()
+	return func() int64 {
+		now := time.Now()
+		d := now.Sub(last)
+		last = now
+		return d.Milliseconds()
+	}
 }
 
 // CheckNoWriteAfterFreeze is the write-after-freeze alarm, run immediately
@@ -196,7 +288,13 @@ func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, er
 // writer that ignored the fence: cutting over would lose it. It is final,
 // naming the table and key, and the saga rolls back.
 func (a *Data) CheckNoWriteAfterFreeze(ctx context.Context, in DatabaseInput) error {
-	rep, err := a.verify(ctx, in, false)
+	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	if err != nil {
+		return temporalError(err)
+	}
+	defer tr.Close()
+	defer heartbeatWhile(ctx)()
+	rep, err := a.compare(ctx, tr, false)
 	if err == nil && !rep.Match {
 		err = temporal.NewNonRetryableApplicationError("written in the source after the freeze, which the cutover would lose: "+lateWrites(rep),
 			ErrTypeWriteAfterFreeze, nil, rep)
@@ -223,13 +321,7 @@ func lateWrites(rep *verify.Report) string {
 	return strings.Join(parts, "; ")
 }
 
-func (a *Data) verify(ctx context.Context, in DatabaseInput, countsOnly bool) (*verify.Report, error) {
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
-	if err != nil {
-		return nil, temporalError(err)
-	}
-	defer tr.Close()
-	defer heartbeatWhile(ctx)()
+func (a *Data) compare(ctx context.Context, tr *transfer.Transfer, countsOnly bool) (*verify.Report, error) {
 	rep, err := tr.Verifier().Run(ctx, verify.Options{Parallelism: a.cfg.Migration.CopyParallelism, CountsOnly: countsOnly})
 	return rep, temporalError(err)
 }

@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			WorkerStopTimeout:                  opts.StopTimeout,
 			Interceptors:                       guard,
 		})
-		w.RegisterActivity(activities.NewData(cfg))
+		w.RegisterActivity(activities.NewData(cfg, cat))
 		workers = append(workers, w)
 	}
 	for _, w := range workers {

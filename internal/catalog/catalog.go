@@ -29,6 +29,11 @@ const LocationSource = "source"
 // source fence: no write of the tenant commits to the source after it.
 const EventFenced = "fenced"
 
+// EventUnfrozen is the kind of the change that lifts a freeze in the
+// source: the tenant writes there again. (A cutover that unfreezes leaves
+// the source fence closed for good.)
+const EventUnfrozen = "unfreeze"
+
 // NotifyChannel is where the catalog announces every change of a tenant's
 // row, with the tenant id as payload (LISTEN migrawave_tenants).
 const NotifyChannel = "migrawave_tenants"

@@ -169,7 +169,7 @@ func (l *Ledger) afterFreeze(ctx context.Context, cat *catalog.Catalog, tenant s
 		switch {
 		case e.Kind == catalog.EventFenced && closed.IsZero():
 			closed = at
-		case e.Kind == "unfreeze" && !closed.IsZero():
+		case e.Kind == catalog.EventUnfrozen && !closed.IsZero():
 			spans = append(spans, [2]time.Time{closed, at})
 			closed = time.Time{}
 		}
