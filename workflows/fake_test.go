@@ -31,6 +31,8 @@ type fakeActivities struct {
 	copying   chan struct{}
 	// countsOnly makes Verify count rows instead of comparing them.
 	countsOnly bool
+	// rows is the precheck's row estimate (default 1,000: a small tenant).
+	rows int64
 }
 
 var errFake = errors.New("injected failure")
@@ -61,7 +63,11 @@ const fakeConfig = "fa4e0c0f1a90"
 func (f *fakeActivities) ConfigFingerprint(context.Context) (string, error) { return fakeConfig, nil }
 
 func (f *fakeActivities) Precheck(ctx context.Context, in activities.PrecheckInput) (activities.PrecheckResult, error) {
-	return activities.PrecheckResult{Hostname: in.TenantID + ".example.com", RowEstimate: 1000}, f.call("Precheck")
+	rows := f.rows
+	if rows == 0 {
+		rows = 1000
+	}
+	return activities.PrecheckResult{Hostname: in.TenantID + ".example.com", RowEstimate: rows}, f.call("Precheck")
 }
 func (f *fakeActivities) Place(ctx context.Context, ref activities.TenantRef) (string, error) {
 	return "pg-b", f.call("Place")
@@ -88,7 +94,19 @@ func (f *fakeActivities) DropDatabase(ctx context.Context, in activities.Databas
 	return f.call("DropDatabase")
 }
 func (f *fakeActivities) CopyData(ctx context.Context, in activities.DatabaseInput) (activities.CopyResult, error) {
-	if err := f.call("CopyData"); err != nil {
+	return f.copy(ctx, "CopyData")
+}
+func (f *fakeActivities) FreezeAndMove(ctx context.Context, in activities.CopyInput) (activities.MoveResult, error) {
+	copied, err := f.copy(ctx, "FreezeAndMove")
+	if err != nil {
+		return activities.MoveResult{}, err
+	}
+	verified := &verify.Report{Match: true, Finished: time.Now(), CountsOnly: f.countsOnly}
+	// Fenced is left zero: the test clock does not run with the real one.
+	return activities.MoveResult{Copied: copied, Verified: verified}, nil
+}
+func (f *fakeActivities) copy(ctx context.Context, name string) (activities.CopyResult, error) {
+	if err := f.call(name); err != nil {
 		return activities.CopyResult{}, err
 	}
 	if f.blockCopy {

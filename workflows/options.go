@@ -92,3 +92,11 @@ func afterCutover(ctx workflow.Context) workflow.Context {
 	opts.RetryPolicy.MaximumAttempts = 0 // no limit
 	return workflow.WithActivityOptions(ctx, opts)
 }
+
+// commit is for the cutover's catalog change, which either applies or
+// changes nothing: retried for as long as the catalog does not answer.
+func commit(ctx workflow.Context) workflow.Context {
+	opts := workflow.GetActivityOptions(light(ctx))
+	opts.RetryPolicy.MaximumAttempts = 0 // no limit
+	return workflow.WithActivityOptions(ctx, opts)
+}

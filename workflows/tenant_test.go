@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,50 +22,63 @@ func newTenantEnv(t *testing.T, fake *fakeActivities) *testsuite.TestWorkflowEnv
 	return env
 }
 
-// The forward steps in order, and the compensation each one registers before
-// (freeze, catalog, routing) or after (database) it changes the world. The
-// last four come after the commit (the unfreeze) and undo nothing.
-var forward = []struct {
+// step is a forward step of a migration and the compensation it registers
+// before (freeze, routing) or after (database) it changes the world.
+type step struct {
 	step, undo string
 	undoFirst  bool
-}{
-	{step: "Precheck"},
-	{step: "Place"},
-	{step: "CreateDatabase", undo: "DropDatabase"},
-	{step: "PrepareQueues"},
-	{step: "Freeze", undo: "Unfreeze", undoFirst: true},
-	{step: "CopyData"},
-	{step: "BuildIndexes"},
-	{step: "Verify"},
-	{step: "CutOver", undo: "RestoreSource", undoFirst: true},
-	{step: "PlanRouting"},
-	{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},
-	{step: "Unfreeze"},
-	{step: "DrainQueues"},
-	{step: "MoveQueues"},
-	{step: "FinishTarget"},
 }
 
+// The forward steps in order of a small tenant, whose data moves in one
+// step, and of a large one, phase by phase. The last four of each come
+// after the commit (the cutover) and undo nothing.
+var (
+	oneStep = []step{
+		{step: "Precheck"},
+		{step: "Place"},
+		{step: "CreateDatabase", undo: "DropDatabase"},
+		{step: "PrepareQueues"},
+		{step: "PlanRouting"},
+		{step: "FreezeAndMove", undo: "Unfreeze", undoFirst: true},
+		{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},
+		{step: "CutOver"},
+		{step: "Unfreeze"},
+		{step: "DrainQueues"},
+		{step: "MoveQueues"},
+		{step: "FinishTarget"},
+	}
+	stepwise = slices.Concat(oneStep[:5], []step{
+		{step: "Freeze", undo: "Unfreeze", undoFirst: true},
+		{step: "CopyData"},
+		{step: "BuildIndexes"},
+		{step: "Verify"},
+	}, oneStep[6:])
+	// forward is each list by the row estimate of its tenant.
+	forward = map[int64][]step{1000: oneStep, oneStepRows: stepwise}
+)
+
 func TestTenantMigrationCompletes(t *testing.T) {
-	fake := &fakeActivities{}
-	env := newTenantEnv(t, fake)
-	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", WaveID: ""})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var st TenantStatus
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Phase != PhaseCompleted || st.Cluster != "pg-b" || st.Database != "t_acme" || st.Rows != 42 {
-		t.Fatalf("status = %+v", st)
-	}
-	var want []string
-	for _, f := range forward {
-		want = append(want, f.step)
-	}
-	if got := fake.recorded(); !slices.Equal(got, want) {
-		t.Fatalf("calls:\n got %v\nwant %v", got, want)
+	for rows, steps := range forward {
+		fake := &fakeActivities{rows: rows}
+		env := newTenantEnv(t, fake)
+		env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", WaveID: ""})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		var st TenantStatus
+		if err := env.GetWorkflowResult(&st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Phase != PhaseCompleted || st.Cluster != "pg-b" || st.Database != "t_acme" || st.Rows != 42 {
+			t.Fatalf("%d rows: status = %+v", rows, st)
+		}
+		var want []string
+		for _, f := range steps {
+			want = append(want, f.step)
+		}
+		if got := fake.recorded(); !slices.Equal(got, want) {
+			t.Fatalf("%d rows: calls:\n got %v\nwant %v", rows, got, want)
+		}
 	}
 }
 
@@ -90,58 +104,62 @@ func TestRefusedPrecheckSkipsTheTenant(t *testing.T) {
 // A failure at any later step runs the compensations registered so far,
 // newest first, and the tenant ends RolledBack with the reason.
 func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
-	for i, f := range forward[:len(forward)-4] { // the commit and what comes after it
-		if f.step == "Precheck" {
-			continue // a refusal skips the tenant (above)
-		}
-		t.Run(f.step, func(t *testing.T) {
-			fake := &fakeActivities{failAt: f.step}
-			env := newTenantEnv(t, fake)
-			env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
-			err := env.GetWorkflowError()
-			var appErr *temporal.ApplicationError
-			if !errors.As(err, &appErr) || appErr.Type() != ErrTypeRolledBack || !strings.Contains(appErr.Message(), "in "+f.step) {
-				t.Fatalf("workflow error = %v; want RolledBack naming %s", err, f.step)
+	for rows, steps := range forward {
+		for i, f := range steps[:len(steps)-4] { // the commit and what comes after it
+			if f.step == "Precheck" {
+				continue // a refusal skips the tenant (above)
 			}
-			var st TenantStatus
-			if err := appErr.Details(&st); err != nil || st.Phase != PhaseRolledBack {
-				t.Fatalf("status = %+v, %v", st, err)
-			}
-			var undo []string
-			for j := i; j >= 0; j-- {
-				if forward[j].undo != "" && (forward[j].undoFirst || j < i) {
-					undo = append(undo, forward[j].undo)
+			t.Run(fmt.Sprintf("%d rows/%s", rows, f.step), func(t *testing.T) {
+				fake := &fakeActivities{failAt: f.step, rows: rows}
+				env := newTenantEnv(t, fake)
+				env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
+				err := env.GetWorkflowError()
+				var appErr *temporal.ApplicationError
+				if !errors.As(err, &appErr) || appErr.Type() != ErrTypeRolledBack || !strings.Contains(appErr.Message(), "in "+f.step) {
+					t.Fatalf("workflow error = %v; want RolledBack naming %s", err, f.step)
 				}
-			}
-			undo = append(undo, "SetState:rolled_back")
-			got := fake.recorded()
-			if rolledBack := got[i+1:]; !slices.Equal(rolledBack, undo) {
-				t.Fatalf("after %s failed:\n got %v\nwant %v", f.step, rolledBack, undo)
-			}
-		})
+				var st TenantStatus
+				if err := appErr.Details(&st); err != nil || st.Phase != PhaseRolledBack {
+					t.Fatalf("status = %+v, %v", st, err)
+				}
+				var undo []string
+				for j := i; j >= 0; j-- {
+					if steps[j].undo != "" && (steps[j].undoFirst || j < i) {
+						undo = append(undo, steps[j].undo)
+					}
+				}
+				undo = append(undo, "SetState:rolled_back")
+				got := fake.recorded()
+				if rolledBack := got[i+1:]; !slices.Equal(rolledBack, undo) {
+					t.Fatalf("after %s failed:\n got %v\nwant %v", f.step, rolledBack, undo)
+				}
+			})
+		}
 	}
 }
 
 func TestAbortMidCopyRollsBack(t *testing.T) {
-	fake := &fakeActivities{blockCopy: true, copying: make(chan struct{})}
-	env := newTenantEnv(t, fake)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAbort, nil) }, time.Second)
-	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", TargetCluster: "pg-c"})
-	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || !strings.Contains(appErr.Message(), "aborted") {
-		t.Fatalf("workflow error = %v; want aborted", err)
-	}
-	calls := fake.recorded()
-	if i := slices.Index(calls, "CopyData"); i < 0 || !slices.Equal(calls[i+1:], []string{"Unfreeze", "DropDatabase", "SetState:rolled_back"}) {
-		t.Fatalf("calls = %v", calls)
-	}
-	if slices.Contains(calls, "Place") {
-		t.Fatal("placement ran although the target cluster was given")
+	for rows, copyStep := range map[int64]string{1000: "FreezeAndMove", oneStepRows: "CopyData"} {
+		fake := &fakeActivities{blockCopy: true, copying: make(chan struct{}), rows: rows}
+		env := newTenantEnv(t, fake)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAbort, nil) }, time.Second)
+		env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", TargetCluster: "pg-c"})
+		var appErr *temporal.ApplicationError
+		if err := env.GetWorkflowError(); !errors.As(err, &appErr) || !strings.Contains(appErr.Message(), "aborted") {
+			t.Fatalf("%s: workflow error = %v; want aborted", copyStep, err)
+		}
+		calls := fake.recorded()
+		if i := slices.Index(calls, copyStep); i < 0 || !slices.Equal(calls[i+1:], []string{"Unfreeze", "DropDatabase", "SetState:rolled_back"}) {
+			t.Fatalf("%s: calls = %v", copyStep, calls)
+		}
+		if slices.Contains(calls, "Place") {
+			t.Fatal("placement ran although the target cluster was given")
+		}
 	}
 }
 
 func TestFailingCompensationEndsFailedWithTheReason(t *testing.T) {
-	fake := &fakeActivities{failAt: "Verify", failUndo: "DropDatabase"}
+	fake := &fakeActivities{failAt: "FreezeAndMove", failUndo: "DropDatabase"}
 	env := newTenantEnv(t, fake)
 	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
 	var appErr *temporal.ApplicationError

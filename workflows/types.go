@@ -3,6 +3,8 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/migrawave/migrawave/activities"
 )
 
@@ -55,6 +57,17 @@ const (
 	versionConfigFingerprint = "config-fingerprint"
 	versionWriteAfterFreeze  = "write-after-freeze-alarm"
 	versionShortFreeze       = "short-freeze"
+)
+
+// Versions of versionShortFreeze.
+const (
+	// shortFreeze freezes the tenant for copy, indexes, verification and
+	// cutover only; its queues move after the unfreeze.
+	shortFreeze workflow.Version = 1
+	// oneStepFreeze also reads the DNS plan before the freeze, moves a small
+	// tenant's data in one step, and cuts over with the unfreeze in one
+	// catalog change, after the DNS switch.
+	oneStepFreeze workflow.Version = 2
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.
