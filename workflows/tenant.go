@@ -205,9 +205,10 @@ func (m *migration) run(ctx workflow.Context) error {
 
 // oneStepRows is the largest tenant, by its row estimate, whose data moves
 // in one step (FreezeAndMove), its indexes built before its rows are copied
-// in. Below it the one step froze a demo tenant for half as long as the
-// phases apart; at 30,000 rows, copying into indexed tables cost as much as
-// it saved. Above it the phases are also worth seeing apart.
+// in. On an idle machine a 400-row tenant's data moved in 115 ms so, against
+// 640 ms in three steps; at 30,000 rows, copying into indexed tables cost
+// about as much as the one step saved. Above it the phases are also worth
+// seeing apart.
 const oneStepRows = 50_000
 
 // oneStep says whether the tenant's data moves in one step: a small tenant,
