@@ -145,14 +145,11 @@ func (a *Data) DropDatabase(ctx context.Context, in DatabaseInput) error {
 // CopyData copies the tenant's rows, resuming from the checkpoints a
 // previous attempt committed.
 func (a *Data) CopyData(ctx context.Context, in CopyInput) (CopyResult, error) {
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	tr, done, err := a.open(ctx, in.DatabaseInput)
 	if err != nil {
-		return CopyResult{}, temporalError(err)
+		return CopyResult{}, err
 	}
-	defer tr.Close()
-	// Chunks report progress as they commit; the ticker covers a chunk of
-	// large rows that takes longer than the heartbeat timeout.
-	defer heartbeatWhile(ctx)()
+	defer done()
 	return a.copy(ctx, tr, in)
 }
 
@@ -187,23 +184,21 @@ func (a *Data) copy(ctx context.Context, tr *transfer.Transfer, in CopyInput) (C
 
 // BuildIndexes builds keys, indexes, constraints and sequences after the data.
 func (a *Data) BuildIndexes(ctx context.Context, in DatabaseInput) error {
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	tr, done, err := a.open(ctx, in)
 	if err != nil {
-		return temporalError(err)
+		return err
 	}
-	defer tr.Close()
-	defer heartbeatWhile(ctx)()
+	defer done()
 	return temporalError(tr.Copier().BuildAfterData(ctx, bulkcopy.Options{Parallelism: a.cfg.Migration.CopyParallelism}))
 }
 
 // Verify compares source and target; a difference is final: the saga rolls back.
 func (a *Data) Verify(ctx context.Context, in DatabaseInput) (*verify.Report, error) {
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	tr, done, err := a.open(ctx, in)
 	if err != nil {
-		return nil, temporalError(err)
+		return nil, err
 	}
-	defer tr.Close()
-	defer heartbeatWhile(ctx)()
+	defer done()
 	return a.verifyMatch(ctx, tr)
 }
 
@@ -226,12 +221,11 @@ func (a *Data) verifyMatch(ctx context.Context, tr *transfer.Transfer) (*verify.
 // 45 ms between each two. The workflow registers the unfreeze before it.
 func (a *Data) FreezeAndMove(ctx context.Context, in CopyInput) (MoveResult, error) {
 	took := stopwatch()
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	tr, done, err := a.open(ctx, in.DatabaseInput)
 	if err != nil {
-		return MoveResult{}, temporalError(err)
+		return MoveResult{}, err
 	}
-	defer tr.Close()
-	defer heartbeatWhile(ctx)()
+	defer done()
 	if err := tr.Warm(ctx, a.cfg.Migration.CopyParallelism); err != nil {
 		return MoveResult{}, err
 	}
@@ -268,6 +262,17 @@ func (a *Data) FreezeAndMove(ctx context.Context, in CopyInput) (MoveResult, err
 	return out, nil
 }
 
+// open opens the tenant's source and target, and heartbeats until done:
+// chunks report progress as they commit, and the ticker covers a chunk of
+// large rows, or a step, that takes longer than the heartbeat timeout.
+func (a *Data) open(ctx context.Context, in DatabaseInput) (tr *transfer.Transfer, done func(), err error) {
+	if tr, err = transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false); err != nil {
+		return nil, nil, temporalError(err)
+	}
+	stop := heartbeatWhile(ctx)
+	return tr, func() { stop(); tr.Close() }, nil
+}
+
 // stopwatch returns a function that gives the milliseconds since its
 // previous call (the first: since stopwatch).
 func stopwatch() func() int64 {
@@ -288,12 +293,11 @@ func stopwatch() func() int64 {
 // writer that ignored the fence: cutting over would lose it. It is final,
 // naming the table and key, and the saga rolls back.
 func (a *Data) CheckNoWriteAfterFreeze(ctx context.Context, in DatabaseInput) error {
-	tr, err := transfer.Open(ctx, a.cfg, in.TenantID, in.Cluster, false)
+	tr, done, err := a.open(ctx, in)
 	if err != nil {
-		return temporalError(err)
+		return err
 	}
-	defer tr.Close()
-	defer heartbeatWhile(ctx)()
+	defer done()
 	rep, err := a.compare(ctx, tr, false)
 	if err == nil && !rep.Match {
 		err = temporal.NewNonRetryableApplicationError("written in the source after the freeze, which the cutover would lose: "+lateWrites(rep),
