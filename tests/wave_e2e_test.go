@@ -330,8 +330,7 @@ func killCopyingWorker(t *testing.T, tc client.Client, cfg *config.Config, tenan
 		desc, err := tc.DescribeWorkflowExecution(context.Background(), workflows.TenantWorkflowID(tenant), "")
 		if err == nil {
 			for _, p := range desc.GetPendingActivities() {
-				// A tenant this small copies in FreezeAndMove, frozen.
-				if step := p.GetActivityType().GetName(); (step != "CopyData" && step != "FreezeAndMove") || p.GetHeartbeatDetails() == nil {
+				if p.GetActivityType().GetName() != "CopyData" || p.GetHeartbeatDetails() == nil {
 					continue
 				}
 				identity := p.GetLastWorkerIdentity()

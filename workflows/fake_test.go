@@ -105,6 +105,11 @@ func (f *fakeActivities) FreezeAndMove(ctx context.Context, in activities.CopyIn
 	// Fenced is left zero: the test clock does not run with the real one.
 	return activities.MoveResult{Copied: copied, Verified: verified}, nil
 }
+func (f *fakeActivities) FreezeAndSync(ctx context.Context, in activities.DatabaseInput) (activities.MoveResult, error) {
+	verified := &verify.Report{Match: true, Finished: time.Now(), CountsOnly: f.countsOnly}
+	// No table was written during the copy: none is copied again.
+	return activities.MoveResult{Verified: verified}, f.call("FreezeAndSync")
+}
 func (f *fakeActivities) copy(ctx context.Context, name string) (activities.CopyResult, error) {
 	if err := f.call(name); err != nil {
 		return activities.CopyResult{}, err

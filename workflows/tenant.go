@@ -134,7 +134,7 @@ func (m *migration) run(ctx workflow.Context) error {
 		})
 	}
 
-	freeze := workflow.GetVersion(ctx, versionShortFreeze, workflow.DefaultVersion, oneStepFreeze)
+	freeze := workflow.GetVersion(ctx, versionShortFreeze, workflow.DefaultVersion, preCopy)
 	if freeze == workflow.DefaultVersion {
 		return m.runFrozenThroughDrain(ctx, ref, db, pre)
 	}
@@ -154,7 +154,14 @@ func (m *migration) run(ctx workflow.Context) error {
 		}
 	}
 
-	verified, err := m.moveData(ctx, ref, db, pre, freeze >= oneStepFreeze && m.oneStep(pre))
+	move := moveStepwise
+	if freeze >= oneStepFreeze && m.oneStep(pre) {
+		move = moveOneStep
+		if freeze >= preCopy {
+			move = movePreCopied
+		}
+	}
+	verified, err := m.moveData(ctx, ref, db, pre, move)
 	if err != nil {
 		return err
 	}
@@ -221,23 +228,52 @@ func (m *migration) oneStep(pre activities.PrecheckResult) bool {
 	return pre.RowEstimate < oneStepRows
 }
 
-// moveData freezes the tenant, then copies, indexes and verifies it: in
-// one step (Frozen), or phase by phase.
-func (m *migration) moveData(ctx workflow.Context, ref activities.TenantRef, db activities.DatabaseInput, pre activities.PrecheckResult, oneStep bool) (*verify.Report, error) {
+// dataMove is how a tenant's data moves.
+type dataMove int
+
+const (
+	// moveStepwise freezes the tenant, then copies, indexes and verifies,
+	// each a phase of its own.
+	moveStepwise dataMove = iota
+	// moveOneStep freezes, copies, builds and verifies in one step
+	// (oneStepFreeze).
+	moveOneStep
+	// movePreCopied copies and builds while the tenant takes writes, then
+	// in one step freezes it, copies again the tables written meanwhile and
+	// verifies (preCopy).
+	movePreCopied
+)
+
+// moveData copies, indexes and verifies the tenant, frozen at the latest
+// for its verification.
+func (m *migration) moveData(ctx workflow.Context, ref activities.TenantRef, db activities.DatabaseInput, pre activities.PrecheckResult, move dataMove) (*verify.Report, error) {
 	var cat *activities.Catalog
 	var data *activities.Data
+	copyIn := activities.CopyInput{DatabaseInput: db, MaxRowsPerSecond: m.in.Options.MaxRowsPerSecond}
+	if move == movePreCopied {
+		if err := m.copyAndBuild(ctx, copyIn, pre); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.enter(ctx, PhaseFrozen); err != nil {
 		return nil, err
 	}
 	m.onFailure("unfreeze the tenant", func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(light(ctx), cat.SetFrozen, activities.FreezeInput{TenantRef: ref, Frozen: false}).Get(ctx, nil)
 	})
-	copyIn := activities.CopyInput{DatabaseInput: db, MaxRowsPerSecond: m.in.Options.MaxRowsPerSecond}
-	if oneStep {
+	if move != moveStepwise {
 		// Until the step says when it closed the fence (it fails, say).
 		m.frozenAt = workflow.Now(ctx)
 		var moved activities.MoveResult
-		if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, m.in.Options.MaxRowsPerSecond), data.FreezeAndMove, copyIn).Get(ctx, &moved); err != nil {
+		var err error
+		if move == movePreCopied {
+			err = workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.FreezeAndSync, db).Get(ctx, &moved)
+			copied := activities.CopyResult{Tables: m.status.Tables, Rows: m.status.Rows, Bytes: m.status.Bytes}
+			moved.Copied = copied.Replacing(moved.Copied)
+		} else {
+			err = workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, m.in.Options.MaxRowsPerSecond), data.FreezeAndMove, copyIn).Get(ctx, &moved)
+		}
+		if err != nil {
 			return nil, err
 		}
 		// By the worker's clock; never before the step began, should the
@@ -245,7 +281,7 @@ func (m *migration) moveData(ctx workflow.Context, ref activities.TenantRef, db 
 		if moved.Fenced.After(m.frozenAt) {
 			m.frozenAt = moved.Fenced
 		}
-		m.status.Tables, m.status.Rows, m.status.Bytes = moved.Copied.Tables, moved.Copied.Rows, moved.Copied.Bytes
+		m.setCopied(moved.Copied)
 		m.holds = 0
 		return moved.Verified, nil
 	}
@@ -253,23 +289,9 @@ func (m *migration) moveData(ctx workflow.Context, ref activities.TenantRef, db 
 		return nil, err
 	}
 	m.frozenAt = workflow.Now(ctx)
-
-	if err := m.enter(ctx, PhaseCopying); err != nil {
+	if err := m.copyAndBuild(ctx, copyIn, pre); err != nil {
 		return nil, err
 	}
-	var copied activities.CopyResult
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, m.in.Options.MaxRowsPerSecond), data.CopyData, copyIn).Get(ctx, &copied); err != nil {
-		return nil, err
-	}
-	m.status.Tables, m.status.Rows, m.status.Bytes = copied.Tables, copied.Rows, copied.Bytes
-
-	if err := m.enter(ctx, PhaseIndexing); err != nil {
-		return nil, err
-	}
-	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.BuildIndexes, db).Get(ctx, nil); err != nil {
-		return nil, err
-	}
-
 	if err := m.enter(ctx, PhaseVerifying); err != nil {
 		return nil, err
 	}
@@ -279,6 +301,29 @@ func (m *migration) moveData(ctx workflow.Context, ref activities.TenantRef, db 
 	}
 	m.holds = 0
 	return &verified, nil
+}
+
+// copyAndBuild copies the tenant's rows, then builds its keys, indexes and
+// constraints: Copying, then Indexing.
+func (m *migration) copyAndBuild(ctx workflow.Context, copyIn activities.CopyInput, pre activities.PrecheckResult) error {
+	var data *activities.Data
+	if err := m.enter(ctx, PhaseCopying); err != nil {
+		return err
+	}
+	var copied activities.CopyResult
+	if err := workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, m.in.Options.MaxRowsPerSecond), data.CopyData, copyIn).Get(ctx, &copied); err != nil {
+		return err
+	}
+	m.setCopied(copied)
+	if err := m.enter(ctx, PhaseIndexing); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(heavy(ctx, m.dataQueue(), pre.RowEstimate, 0), data.BuildIndexes, copyIn.DatabaseInput).Get(ctx, nil)
+}
+
+// setCopied records what the copy moved, in the status.
+func (m *migration) setCopied(c activities.CopyResult) {
+	m.status.Tables, m.status.Rows, m.status.Bytes = c.Tables, c.Rows, c.Bytes
 }
 
 // staleLook says whether the verification no longer shows the source as it
@@ -354,7 +399,7 @@ func (m *migration) cutOver(ctx workflow.Context, ref activities.TenantRef) erro
 // tenant was frozen, and a second full comparison before the cutover.
 func (m *migration) runFrozenThroughDrain(ctx workflow.Context, ref activities.TenantRef, db activities.DatabaseInput, pre activities.PrecheckResult) error {
 	var data *activities.Data
-	if _, err := m.moveData(ctx, ref, db, pre, false); err != nil {
+	if _, err := m.moveData(ctx, ref, db, pre, moveStepwise); err != nil {
 		return err
 	}
 	if err := m.enter(ctx, PhaseDraining); err != nil {

@@ -29,17 +29,19 @@ type step struct {
 	undoFirst  bool
 }
 
-// The forward steps in order of a small tenant, whose data moves in one
-// step, and of a large one, phase by phase. The last four of each come
-// after the commit (the cutover) and undo nothing.
+// The forward steps in order of a small tenant, copied before its freeze,
+// and of a large one, frozen for its copy. The last four of each come after
+// the commit (the cutover) and undo nothing.
 var (
-	oneStep = []step{
+	preCopied = []step{
 		{step: "Precheck"},
 		{step: "Place"},
 		{step: "CreateDatabase", undo: "DropDatabase"},
 		{step: "PrepareQueues"},
 		{step: "PlanRouting"},
-		{step: "FreezeAndMove", undo: "Unfreeze", undoFirst: true},
+		{step: "CopyData"},
+		{step: "BuildIndexes"},
+		{step: "FreezeAndSync", undo: "Unfreeze", undoFirst: true},
 		{step: "SwitchRouting", undo: "RollbackRouting", undoFirst: true},
 		{step: "CutOver"},
 		{step: "Unfreeze"},
@@ -47,14 +49,14 @@ var (
 		{step: "MoveQueues"},
 		{step: "FinishTarget"},
 	}
-	stepwise = slices.Concat(oneStep[:5], []step{
+	stepwise = slices.Concat(preCopied[:5], []step{
 		{step: "Freeze", undo: "Unfreeze", undoFirst: true},
 		{step: "CopyData"},
 		{step: "BuildIndexes"},
 		{step: "Verify"},
-	}, oneStep[6:])
+	}, preCopied[8:])
 	// forward is each list by the row estimate of its tenant.
-	forward = map[int64][]step{1000: oneStep, oneStepRows: stepwise}
+	forward = map[int64][]step{1000: preCopied, oneStepRows: stepwise}
 )
 
 func TestTenantMigrationCompletes(t *testing.T) {
@@ -138,19 +140,24 @@ func TestSagaRollsBackInReverseAtEveryStep(t *testing.T) {
 	}
 }
 
+// An abort during the copy rolls back what was done: a small tenant is not
+// frozen yet.
 func TestAbortMidCopyRollsBack(t *testing.T) {
-	for rows, copyStep := range map[int64]string{1000: "FreezeAndMove", oneStepRows: "CopyData"} {
+	for rows, undo := range map[int64][]string{
+		1000:        {"DropDatabase", "SetState:rolled_back"},
+		oneStepRows: {"Unfreeze", "DropDatabase", "SetState:rolled_back"},
+	} {
 		fake := &fakeActivities{blockCopy: true, copying: make(chan struct{}), rows: rows}
 		env := newTenantEnv(t, fake)
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAbort, nil) }, time.Second)
 		env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme", TargetCluster: "pg-c"})
 		var appErr *temporal.ApplicationError
 		if err := env.GetWorkflowError(); !errors.As(err, &appErr) || !strings.Contains(appErr.Message(), "aborted") {
-			t.Fatalf("%s: workflow error = %v; want aborted", copyStep, err)
+			t.Fatalf("%d rows: workflow error = %v; want aborted", rows, err)
 		}
 		calls := fake.recorded()
-		if i := slices.Index(calls, copyStep); i < 0 || !slices.Equal(calls[i+1:], []string{"Unfreeze", "DropDatabase", "SetState:rolled_back"}) {
-			t.Fatalf("%s: calls = %v", copyStep, calls)
+		if i := slices.Index(calls, "CopyData"); i < 0 || !slices.Equal(calls[i+1:], undo) {
+			t.Fatalf("%d rows: calls = %v", rows, calls)
 		}
 		if slices.Contains(calls, "Place") {
 			t.Fatal("placement ran although the target cluster was given")
@@ -159,7 +166,7 @@ func TestAbortMidCopyRollsBack(t *testing.T) {
 }
 
 func TestFailingCompensationEndsFailedWithTheReason(t *testing.T) {
-	fake := &fakeActivities{failAt: "FreezeAndMove", failUndo: "DropDatabase"}
+	fake := &fakeActivities{failAt: "FreezeAndSync", failUndo: "DropDatabase"}
 	env := newTenantEnv(t, fake)
 	env.ExecuteWorkflow(TenantMigration, TenantInput{TenantID: "acme"})
 	var appErr *temporal.ApplicationError

@@ -68,6 +68,9 @@ const (
 	// tenant's data in one step, and cuts over with the unfreeze in one
 	// catalog change, after the DNS switch.
 	oneStepFreeze workflow.Version = 2
+	// preCopy copies and builds a small tenant's data before the freeze;
+	// frozen, it copies again the tables written meanwhile and verifies.
+	preCopy workflow.Version = 3
 )
 
 // TenantWorkflowID is the workflow id of a tenant's migration: one at a time.
